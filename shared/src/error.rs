@@ -1,0 +1,168 @@
+//! The one place where a failure becomes a response: an `application/problem+json` body
+//! (RFC 9457) with the contract's machine `code`. Causes go to the log, never to the body.
+
+use lambda_http::{Body, Response, http::StatusCode};
+use serde::Serialize;
+
+type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("the member has already verified")]
+    AlreadyVerified,
+    #[error("contact already in use")]
+    ContactInUse,
+    #[error("idempotency key reused with another body")]
+    IdempotencyKeyReused,
+    #[error("resend too soon; retry after {retry_after_seconds}s")]
+    ResendTooSoon { retry_after_seconds: u64 },
+    #[error("AWS unavailable")]
+    Unavailable(#[source] Cause),
+}
+
+impl ApiError {
+    pub fn unavailable(cause: impl Into<Cause>) -> Self {
+        Self::Unavailable(cause.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::AlreadyVerified | Self::ContactInUse => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ResendTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad-request",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not-found",
+            Self::AlreadyVerified => "already-verified",
+            Self::ContactInUse => "contact-in-use",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::ResendTooSoon { .. } => "resend-too-soon",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// What a client may read: written here, never taken from a cause.
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest(detail) => detail.clone(),
+            Self::Unauthenticated(_) => "The request carries no usable identity.".into(),
+            Self::Forbidden(_) => "Only an administrator of the organisation may do this.".into(),
+            Self::NotFound => "No such member in your organisation.".into(),
+            Self::AlreadyVerified => "The member has already verified their account.".into(),
+            Self::ContactInUse => "That phone number or email address is already in use.".into(),
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was already used with a different request body.".into()
+            }
+            Self::ResendTooSoon { retry_after_seconds } => {
+                format!("The invitation was sent recently; try again in {retry_after_seconds} seconds.")
+            }
+            Self::Unavailable(_) => "The service is temporarily unavailable; it is safe to retry.".into(),
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        if let Self::Unavailable(cause) = &self {
+            tracing::error!(code = self.code(), error = %error_chain(cause.as_ref()), "request failed");
+        }
+        let problem = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            code: self.code(),
+            detail: self.detail(),
+        };
+        let mut builder = Response::builder()
+            .status(status)
+            .header("content-type", "application/problem+json");
+        if let Self::ResendTooSoon { retry_after_seconds } = self {
+            builder = builder.header("retry-after", retry_after_seconds.max(1).to_string());
+        }
+        let body = serde_json::to_string(&problem).unwrap_or_default();
+        builder.body(Body::Text(body)).unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+}
+
+/// `outer: inner: innermost`, for the log.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[derive(Serialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    code: &'static str,
+    detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(response: &Response<Body>) -> serde_json::Value {
+        match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_conflict_is_a_problem_document_with_its_code() {
+        let response = ApiError::AlreadyVerified.into_response();
+        assert_eq!(response.status(), 409);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let body = body(&response);
+        assert_eq!(body["type"], "about:blank");
+        assert_eq!(body["title"], "Conflict");
+        assert_eq!(body["status"], 409);
+        assert_eq!(body["code"], "already-verified");
+    }
+
+    #[test]
+    fn an_aws_failure_never_reaches_the_body() {
+        let cause = std::io::Error::other("ResourceNotFoundException: table members-secret-name");
+        let response = ApiError::unavailable(cause).into_response();
+        assert_eq!(response.status(), 503);
+        let text = serde_json::to_string(&body(&response)).unwrap();
+        assert!(!text.contains("members-secret-name"), "{text}");
+        assert!(!text.contains("ResourceNotFound"), "{text}");
+        assert_eq!(body(&response)["code"], "unavailable");
+    }
+
+    #[test]
+    fn too_soon_carries_retry_after_in_whole_seconds() {
+        let response = ApiError::ResendTooSoon { retry_after_seconds: 42 }.into_response();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "42");
+        assert_eq!(body(&response)["code"], "resend-too-soon");
+    }
+}

@@ -1,0 +1,18 @@
+//! What every members function shares: who is calling ([`identity`]), how failures become
+//! responses ([`error`]), configuration ([`config`]), the domain values ([`domain`]), and the
+//! adapters over Cognito ([`directory`]) and DynamoDB ([`store`]).
+
+pub mod config;
+pub mod deps;
+pub mod directory;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+
+pub use config::Config;
+pub use deps::Deps;
+pub use error::ApiError;
