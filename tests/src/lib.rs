@@ -1,1 +1,114 @@
+//! The local stack and the test harness: every test gets its own user pool and tables on
+//! the shared emulator (named with a fresh prefix), so tests run in parallel unseen by
+//! each other.
 
+pub mod faults;
+pub mod seed;
+pub mod stack;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use lambda_http::{Body, Request, Response};
+use shared::Deps;
+use shared::domain::{AuditEntry, Member, UserId};
+use std::path::{Path, PathBuf};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+}
+
+pub fn template_path() -> PathBuf {
+    workspace_root().join("infra/template.yaml")
+}
+
+/// The SDK configuration from the standard chain, refusing to run without an explicit
+/// endpoint: tests and tools here must never reach a real AWS account by accident.
+pub async fn emulator_config() -> SdkConfig {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok_and(|url| !url.is_empty()),
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator"
+    );
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+pub struct TestStack {
+    pub sdk: SdkConfig,
+    pub provisioned: stack::Provisioned,
+    pub deps: Deps,
+}
+
+impl TestStack {
+    /// A fresh pool and fresh tables from the template, empty.
+    pub async fn empty() -> Self {
+        let sdk = emulator_config().await;
+        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let provisioned = stack::provision(&sdk, &template_path(), &prefix).await.expect("provision the stack");
+        let deps = Deps::new(provisioned.shared_config().expect("template gives the config"), &sdk);
+        Self { sdk, provisioned, deps }
+    }
+
+    /// A fresh stack with the demo organisations of `make dev`.
+    pub async fn seeded() -> Self {
+        let stack = Self::empty().await;
+        seed::seed(&stack.deps).await.expect("seed the demo organisations");
+        stack
+    }
+
+    /// The same resources, reached through clients that suffer `faults`.
+    pub fn deps_with_faults(&self, cognito_faults: &[faults::Fault], dynamo_faults: &[faults::Fault]) -> Deps {
+        let mut cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk);
+        for fault in cognito_faults {
+            cognito = cognito.interceptor(fault.clone());
+        }
+        let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+        for fault in dynamo_faults {
+            dynamo = dynamo.interceptor(fault.clone());
+        }
+        let config = self.deps.config.clone();
+        Deps {
+            directory: shared::directory::Directory::new(
+                aws_sdk_cognitoidentityprovider::Client::from_conf(cognito.build()),
+                &config.user_pool_id,
+            ),
+            store: shared::store::Store::new(
+                aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
+                &config.members_table,
+                &config.audit_table,
+            ),
+            config,
+        }
+    }
+
+    pub async fn cognito_user_exists(&self, user_id: &str) -> bool {
+        self.deps.directory.get_user(user_id).await.expect("AdminGetUser").is_some()
+    }
+
+    pub async fn cognito_user(&self, user_id: &str) -> Option<shared::directory::DirectoryUser> {
+        self.deps.directory.get_user(user_id).await.expect("AdminGetUser")
+    }
+
+    pub async fn member(&self, org_id: &str, user_id: &str) -> Option<Member> {
+        let user_id = UserId::parse(user_id).expect("a valid user id");
+        self.deps.store.get_member(org_id, &user_id).await.expect("GetItem")
+    }
+
+    pub async fn audit_entries(&self, org_id: &str) -> Vec<AuditEntry> {
+        self.deps.store.audit_entries(org_id).await.expect("Query audit")
+    }
+}
+
+/// An event fixture of `events/`, read as API Gateway would deliver it.
+pub fn fixture(relative: &str) -> Request {
+    let path = workspace_root().join("events").join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()))
+}
+
+/// A response body as JSON (`null` when empty).
+pub fn json_body(response: &Response<Body>) -> serde_json::Value {
+    match response.body() {
+        Body::Empty => serde_json::Value::Null,
+        Body::Text(text) => serde_json::from_str(text).expect("a JSON body"),
+        Body::Binary(bytes) => serde_json::from_slice(bytes).expect("a JSON body"),
+        _ => panic!("unexpected body"),
+    }
+}

@@ -1,0 +1,169 @@
+//! `DELETE /invitations/{userId}`: an administrator cancels the invitation of a member who
+//! has not verified yet. The invitee's Cognito user is deleted for good, the membership
+//! record goes, and exactly one `Admin canceled user invite` entry is written.
+//!
+//! The order of calls, and what each failure leaves behind:
+//!
+//! 1. read the membership (caller's organisation only) and the Cognito user: nothing changed;
+//! 2. record the audit entry to be written in the membership (`cancelPending`): harmless if
+//!    the call stops here;
+//! 3. disable the user, so they cannot verify while we decide, and read the status again:
+//!    an invitee who verified in between is enabled again and answered 409;
+//! 4. delete the Cognito user: on failure the user is enabled again and nothing is lost;
+//! 5. remove the membership and write the audit entry in one conditional transaction. If
+//!    this fails after step 4, the next call finds the user gone and the pending entry, and
+//!    finishes with that same entry; racing cancels commit at most one transaction.
+
+use lambda_http::{Body, Error, Request, Response};
+use shared::directory::DirectoryUser;
+use shared::domain::{AuditAction, AuditEntry, Member, UserId};
+use shared::http::{RequestMeta, no_content, path_parameter};
+use shared::identity::Caller;
+use shared::store::Outcome;
+use shared::{ApiError, Deps};
+use tracing::{Instrument, field};
+
+pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Error> {
+    let meta = RequestMeta::from_request(&request);
+    let span = tracing::info_span!(
+        "cancel-invitation",
+        request_id = %meta.request_id,
+        actor = field::Empty,
+        org = field::Empty,
+        target = field::Empty,
+    );
+    Ok(respond(deps, &request, &meta).instrument(span).await)
+}
+
+async fn respond(deps: &Deps, request: &Request, meta: &RequestMeta) -> Response<Body> {
+    match authorise_and_cancel(deps, request, meta).await {
+        Ok(()) => {
+            tracing::info!(outcome = "canceled", status = 204, "invitation canceled");
+            no_content()
+        }
+        Err(error) => {
+            tracing::info!(outcome = error.code(), status = error.status().as_u16(), reason = %error, "invitation not canceled");
+            error.into_response()
+        }
+    }
+}
+
+async fn authorise_and_cancel(deps: &Deps, request: &Request, meta: &RequestMeta) -> Result<(), ApiError> {
+    let span = tracing::Span::current();
+    let target = path_parameter(request, "userId");
+    if let Some(target) = &target {
+        span.record("target", target.as_str());
+    }
+    let caller = Caller::from_request(request)?;
+    span.record("actor", caller.id.as_str()).record("org", caller.org_id.as_str());
+    caller.require_admin(&deps.config.admin_group)?;
+    let target = target
+        .ok_or_else(|| ApiError::BadRequest("The path must name the invitee: /invitations/{userId}.".into()))?;
+    let target = UserId::parse(&target)?;
+    cancel_invitation(deps, &caller, meta, &target).await
+}
+
+/// The rule itself, for a caller already known to be an administrator.
+pub async fn cancel_invitation(
+    deps: &Deps,
+    caller: &Caller,
+    meta: &RequestMeta,
+    target: &UserId,
+) -> Result<(), ApiError> {
+    let Deps { directory, store, .. } = deps;
+    let Some(member) = store.get_member(&caller.org_id, target).await? else {
+        return Err(ApiError::NotFound);
+    };
+    let Some(user) = directory.get_user(target.as_str()).await? else {
+        return finish_interrupted_cancel(deps, &member).await;
+    };
+    if !user.belongs_to(&caller.org_id) {
+        tracing::warn!(cognito_org = ?user.org_id, "membership record and Cognito disagree on the organisation");
+        return Err(ApiError::NotFound);
+    }
+    if !user.is_unverified() {
+        // Only a cancel disables a user, so a disabled user with a pending cancel was
+        // disabled by one that stopped before it could enable them again.
+        let disabled_by_cancel = !user.enabled && member.cancel_pending.is_some();
+        return refuse_verified(deps, &member, disabled_by_cancel).await;
+    }
+
+    let entry = audit_entry(caller, meta, &member);
+    if store.mark_cancel_pending(&member, &entry).await? == Outcome::ConditionFailed {
+        return Err(ApiError::NotFound);
+    }
+    let we_disabled = user.enabled;
+    if we_disabled && !directory.disable(target.as_str()).await? {
+        // Deleted since we read it: a concurrent cancel is ahead of us.
+        return finish(deps, &member, &entry).await;
+    }
+    // The invitee may have verified between the first read and the disable; now that they
+    // cannot sign in, this read is final.
+    match directory.get_user(target.as_str()).await? {
+        None => {}
+        Some(again) if !again.is_unverified() => return refuse_verified(deps, &member, we_disabled).await,
+        Some(_) => delete_user(deps, &user, we_disabled).await?,
+    }
+    finish(deps, &member, &entry).await
+}
+
+async fn delete_user(deps: &Deps, user: &DirectoryUser, we_disabled: bool) -> Result<(), ApiError> {
+    let Err(error) = deps.directory.delete(&user.username).await else {
+        return Ok(());
+    };
+    if we_disabled {
+        // Leave the invitee as we found them; the administrator may retry.
+        if let Err(enable_error) = deps.directory.enable(&user.username).await {
+            tracing::error!(error = %shared::error::error_chain(&enable_error), "could not enable the invitee again after a failed delete");
+        }
+    }
+    Err(error.into())
+}
+
+async fn refuse_verified(deps: &Deps, member: &Member, enable_again: bool) -> Result<(), ApiError> {
+    if enable_again {
+        deps.directory.enable(member.user_id.as_str()).await?;
+    }
+    deps.store.mark_verified(member).await?;
+    Err(ApiError::AlreadyVerified)
+}
+
+/// The Cognito user is gone but the membership is not. If a cancel recorded its entry
+/// before deleting, this is that cancel's unfinished work; otherwise the user went some
+/// other way and there is no invitation to cancel here.
+async fn finish_interrupted_cancel(deps: &Deps, member: &Member) -> Result<(), ApiError> {
+    match &member.cancel_pending {
+        Some(entry) => {
+            tracing::info!(pending_request_id = %entry.request_id, "finishing an interrupted cancel");
+            finish(deps, member, entry).await
+        }
+        None => {
+            tracing::warn!("membership record without a Cognito user and no cancel pending");
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+async fn finish(deps: &Deps, member: &Member, entry: &AuditEntry) -> Result<(), ApiError> {
+    match deps.store.remove_member_with_audit(member, entry).await? {
+        Outcome::Done => Ok(()),
+        // Another cancel committed first; this one has nothing left to do.
+        Outcome::ConditionFailed => Err(ApiError::NotFound),
+    }
+}
+
+fn audit_entry(caller: &Caller, meta: &RequestMeta, member: &Member) -> AuditEntry {
+    AuditEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: caller.org_id.clone(),
+        action: AuditAction::CanceledInvite,
+        occurred_at: shared::time::now(),
+        actor_id: caller.id.clone(),
+        actor_name: caller.display_name.clone(),
+        target_id: member.user_id.to_string(),
+        target_name: member.name.clone(),
+        request_id: meta.request_id.clone(),
+        source_ip: meta.source_ip.clone(),
+        user_agent: meta.user_agent.clone(),
+    }
+}

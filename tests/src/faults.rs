@@ -1,0 +1,79 @@
+//! Faults injected into the real SDK clients: the call still goes to the emulator (or is
+//! stopped just before it), and the client sees an error, as with a dropped connection.
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// The request never leaves: nothing changes on the server.
+    BeforeSending,
+    /// The server did the work, but the answer is lost on the way back.
+    AfterServerAnswered,
+}
+
+/// Fails the first `times` calls of one operation.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    operation: &'static str,
+    when: When,
+    remaining: Arc<AtomicUsize>,
+    seen: Arc<AtomicUsize>,
+}
+
+impl Fault {
+    pub fn new(operation: &'static str, when: When, times: usize) -> Self {
+        Self { operation, when, remaining: Arc::new(AtomicUsize::new(times)), seen: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    /// How many calls of the operation went through this client, failed or not.
+    pub fn calls(&self) -> usize {
+        self.seen.load(Ordering::SeqCst)
+    }
+
+    fn strike(&self, when: When, cfg: &ConfigBag) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        if operation != self.operation {
+            return Ok(());
+        }
+        if when == When::BeforeSending {
+            self.seen.fetch_add(1, Ordering::SeqCst);
+        }
+        if when != self.when {
+            return Ok(());
+        }
+        let armed = self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if armed { Err(format!("injected fault in {operation} ({when:?})").into()) } else { Ok(()) }
+    }
+}
+
+impl Intercept for Fault {
+    fn name(&self) -> &'static str {
+        "InjectedFault"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.strike(When::BeforeSending, cfg)
+    }
+
+    fn read_after_deserialization(
+        &self,
+        _context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.strike(When::AfterServerAnswered, cfg)
+    }
+}

@@ -1,0 +1,446 @@
+//! Provisions an AWS-compatible endpoint (the moto emulator, locally) with the tables, the
+//! user pool, its group and its client exactly as `infra/template.yaml` defines them, and
+//! works out the functions' environment from the template's own `Globals`.
+
+use aws_config::SdkConfig;
+use aws_sdk_cognitoidentityprovider as cognito;
+use aws_sdk_dynamodb as dynamodb;
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What got created, and the environment a function needs to use it.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    /// Logical id in the template → physical id (table name, pool id, group name, …).
+    pub physical_ids: BTreeMap<String, String>,
+    /// The functions' variables, as the template's `Globals` give them, resolved locally.
+    pub function_env: BTreeMap<String, String>,
+}
+
+impl Provisioned {
+    pub fn var(&self, name: &str) -> &str {
+        self.function_env.get(name).map(String::as_str).unwrap_or_default()
+    }
+
+    /// `KEY=VALUE` lines: the functions' variables plus the standard AWS ones of this
+    /// process, so that `cargo lambda watch --env-file` reaches the same endpoint.
+    pub fn env_file(&self) -> String {
+        let mut lines: BTreeMap<String, String> = self.function_env.clone();
+        for name in [
+            "AWS_ENDPOINT_URL",
+            "AWS_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            if let Ok(value) = std::env::var(name) {
+                lines.insert(name.to_owned(), value);
+            }
+        }
+        lines.into_iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+    }
+
+    pub fn shared_config(&self) -> Result<shared::Config, shared::config::ConfigError> {
+        shared::Config::from_lookup(|name| self.function_env.get(name).cloned())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Template {
+    #[serde(default)]
+    parameters: BTreeMap<String, Parameter>,
+    #[serde(default)]
+    globals: Value,
+    resources: BTreeMap<String, Resource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Parameter {
+    default: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Resource {
+    #[serde(rename = "Type")]
+    kind: String,
+    #[serde(default)]
+    properties: Value,
+}
+
+/// Reads the template and creates its tables, user pool, groups and clients, each named
+/// with `prefix` so that several stacks share one endpoint without seeing each other.
+pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> Result<Provisioned, BoxError> {
+    let text = std::fs::read_to_string(template_path)
+        .map_err(|e| format!("cannot read {}: {e}", template_path.display()))?;
+    let template: Template = serde_yaml::from_str(&text)?;
+    let dynamo = dynamodb::Client::new(sdk);
+    let cognito = cognito::Client::new(sdk);
+    let mut physical_ids = BTreeMap::new();
+
+    for (logical_id, resource) in &template.resources {
+        if resource.kind == "AWS::DynamoDB::Table" {
+            let name = format!("{prefix}-{logical_id}");
+            create_table(&dynamo, &name, &resource.properties).await?;
+            physical_ids.insert(logical_id.clone(), name);
+        }
+    }
+    for (logical_id, resource) in &template.resources {
+        if resource.kind == "AWS::Cognito::UserPool" {
+            let pool_id = create_user_pool(&cognito, &format!("{prefix}-{logical_id}"), &resource.properties).await?;
+            physical_ids.insert(logical_id.clone(), pool_id);
+        }
+    }
+    for (logical_id, resource) in &template.resources {
+        let pool_of = |props: &Value| -> Result<String, BoxError> {
+            let pool = reference(&props["UserPoolId"]).ok_or("UserPoolId must be a !Ref")?;
+            Ok(physical_ids.get(pool).cloned().ok_or_else(|| format!("unknown pool {pool}"))?)
+        };
+        match resource.kind.as_str() {
+            "AWS::Cognito::UserPoolGroup" => {
+                let props: GroupProps = serde_yaml::from_value(resource.properties.clone())?;
+                cognito
+                    .create_group()
+                    .user_pool_id(pool_of(&resource.properties)?)
+                    .group_name(&props.group_name)
+                    .set_description(props.description)
+                    .send()
+                    .await?;
+                physical_ids.insert(logical_id.clone(), props.group_name);
+            }
+            "AWS::Cognito::UserPoolClient" => {
+                let props: ClientProps = serde_yaml::from_value(resource.properties.clone())?;
+                let output = cognito
+                    .create_user_pool_client()
+                    .user_pool_id(pool_of(&resource.properties)?)
+                    .client_name(&props.client_name)
+                    .generate_secret(props.generate_secret)
+                    .set_read_attributes(Some(props.read_attributes))
+                    .set_write_attributes(Some(props.write_attributes))
+                    .set_explicit_auth_flows(Some(props.explicit_auth_flows.iter().map(|f| f.as_str().into()).collect()))
+                    .send()
+                    .await?;
+                let client_id = output.user_pool_client().and_then(|c| c.client_id()).ok_or("no client id")?;
+                physical_ids.insert(logical_id.clone(), client_id.to_owned());
+            }
+            _ => {}
+        }
+    }
+
+    let function_env = resolve_environment(&template, &physical_ids)?;
+    Ok(Provisioned { physical_ids, function_env })
+}
+
+/// `Globals.Function.Environment.Variables`, with each `!Ref` resolved to what was just
+/// created or to the parameter's default.
+fn resolve_environment(template: &Template, physical_ids: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, BoxError> {
+    let variables = &template.globals["Function"]["Environment"]["Variables"];
+    let Value::Mapping(variables) = variables else {
+        return Err("the template has no Globals.Function.Environment.Variables".into());
+    };
+    let mut env = BTreeMap::new();
+    for (name, value) in variables {
+        let name = name.as_str().ok_or("variable names must be strings")?.to_owned();
+        let resolved = match reference(value) {
+            Some(target) => match (physical_ids.get(target), template.parameters.get(target)) {
+                (Some(physical), _) => physical.clone(),
+                (None, Some(Parameter { default: Some(default) })) => scalar(default).ok_or("parameter default must be a scalar")?,
+                _ => return Err(format!("{name}: cannot resolve !Ref {target} locally").into()),
+            },
+            None => scalar(value).ok_or_else(|| format!("{name}: only scalars and !Ref are supported"))?,
+        };
+        env.insert(name, resolved);
+    }
+    Ok(env)
+}
+
+fn reference(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
+        Value::Mapping(map) => map.get("Ref").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+// ------------------------------------------------------------------ DynamoDB
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableProps {
+    attribute_definitions: Vec<AttributeDefinition>,
+    key_schema: Vec<KeyElement>,
+    #[serde(default)]
+    local_secondary_indexes: Vec<Index>,
+    #[serde(default)]
+    global_secondary_indexes: Vec<Index>,
+    billing_mode: Option<String>,
+    time_to_live_specification: Option<TimeToLive>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeDefinition {
+    attribute_name: String,
+    attribute_type: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyElement {
+    attribute_name: String,
+    key_type: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Index {
+    index_name: String,
+    key_schema: Vec<KeyElement>,
+    projection: Projection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Projection {
+    projection_type: String,
+    #[serde(default)]
+    non_key_attributes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TimeToLive {
+    attribute_name: String,
+    enabled: bool,
+}
+
+fn key_schema(elements: &[KeyElement]) -> Result<Vec<dynamodb::types::KeySchemaElement>, BoxError> {
+    elements
+        .iter()
+        .map(|e| {
+            Ok(dynamodb::types::KeySchemaElement::builder()
+                .attribute_name(&e.attribute_name)
+                .key_type(e.key_type.as_str().into())
+                .build()?)
+        })
+        .collect()
+}
+
+fn projection(p: &Projection) -> dynamodb::types::Projection {
+    dynamodb::types::Projection::builder()
+        .projection_type(p.projection_type.as_str().into())
+        .set_non_key_attributes((!p.non_key_attributes.is_empty()).then(|| p.non_key_attributes.clone()))
+        .build()
+}
+
+async fn create_table(client: &dynamodb::Client, name: &str, properties: &Value) -> Result<(), BoxError> {
+    let props: TableProps = serde_yaml::from_value(properties.clone())?;
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .set_key_schema(Some(key_schema(&props.key_schema)?))
+        .billing_mode(props.billing_mode.as_deref().unwrap_or("PAY_PER_REQUEST").into());
+    for a in &props.attribute_definitions {
+        request = request.attribute_definitions(
+            dynamodb::types::AttributeDefinition::builder()
+                .attribute_name(&a.attribute_name)
+                .attribute_type(a.attribute_type.as_str().into())
+                .build()?,
+        );
+    }
+    for index in &props.local_secondary_indexes {
+        request = request.local_secondary_indexes(
+            dynamodb::types::LocalSecondaryIndex::builder()
+                .index_name(&index.index_name)
+                .set_key_schema(Some(key_schema(&index.key_schema)?))
+                .projection(projection(&index.projection))
+                .build()?,
+        );
+    }
+    for index in &props.global_secondary_indexes {
+        request = request.global_secondary_indexes(
+            dynamodb::types::GlobalSecondaryIndex::builder()
+                .index_name(&index.index_name)
+                .set_key_schema(Some(key_schema(&index.key_schema)?))
+                .projection(projection(&index.projection))
+                .build()?,
+        );
+    }
+    request.send().await?;
+    if let Some(ttl) = props.time_to_live_specification {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                dynamodb::types::TimeToLiveSpecification::builder()
+                    .attribute_name(ttl.attribute_name)
+                    .enabled(ttl.enabled)
+                    .build()?,
+            )
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ Cognito
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolProps {
+    #[serde(default)]
+    alias_attributes: Vec<String>,
+    #[serde(default)]
+    username_attributes: Vec<String>,
+    #[serde(default)]
+    auto_verified_attributes: Vec<String>,
+    username_configuration: Option<UsernameConfiguration>,
+    #[serde(default)]
+    schema: Vec<SchemaAttribute>,
+    policies: Option<Policies>,
+    admin_create_user_config: Option<AdminCreateUserConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UsernameConfiguration {
+    case_sensitive: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SchemaAttribute {
+    name: String,
+    attribute_data_type: String,
+    #[serde(default)]
+    mutable: Option<bool>,
+    #[serde(default)]
+    required: Option<bool>,
+    string_attribute_constraints: Option<StringConstraints>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StringConstraints {
+    min_length: Option<String>,
+    max_length: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Policies {
+    password_policy: PasswordPolicy,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PasswordPolicy {
+    minimum_length: Option<i32>,
+    require_lowercase: Option<bool>,
+    require_uppercase: Option<bool>,
+    require_numbers: Option<bool>,
+    require_symbols: Option<bool>,
+    temporary_password_validity_days: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AdminCreateUserConfig {
+    allow_admin_create_user_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupProps {
+    group_name: String,
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ClientProps {
+    client_name: String,
+    #[serde(default)]
+    generate_secret: bool,
+    #[serde(default)]
+    explicit_auth_flows: Vec<String>,
+    #[serde(default)]
+    read_attributes: Vec<String>,
+    #[serde(default)]
+    write_attributes: Vec<String>,
+}
+
+async fn create_user_pool(client: &cognito::Client, name: &str, properties: &Value) -> Result<String, BoxError> {
+    use cognito::types::*;
+    let props: PoolProps = serde_yaml::from_value(properties.clone())?;
+    let schema = props
+        .schema
+        .iter()
+        .map(|a| {
+            SchemaAttributeType::builder()
+                .name(&a.name)
+                .attribute_data_type(a.attribute_data_type.as_str().into())
+                .set_mutable(a.mutable)
+                .set_required(a.required)
+                .set_string_attribute_constraints(a.string_attribute_constraints.as_ref().map(|c| {
+                    StringAttributeConstraintsType::builder()
+                        .set_min_length(c.min_length.clone())
+                        .set_max_length(c.max_length.clone())
+                        .build()
+                }))
+                .build()
+        })
+        .collect();
+    let mut request = client
+        .create_user_pool()
+        .pool_name(name)
+        .set_schema(Some(schema))
+        .set_alias_attributes(non_empty(props.alias_attributes.iter().map(|a| a.as_str().into()).collect()))
+        .set_username_attributes(non_empty(props.username_attributes.iter().map(|a| a.as_str().into()).collect()))
+        .set_auto_verified_attributes(non_empty(props.auto_verified_attributes.iter().map(|a| a.as_str().into()).collect()));
+    if let Some(config) = props.username_configuration {
+        request = request.username_configuration(UsernameConfigurationType::builder().case_sensitive(config.case_sensitive).build()?);
+    }
+    if let Some(policies) = props.policies {
+        let p = policies.password_policy;
+        request = request.policies(
+            UserPoolPolicyType::builder()
+                .password_policy(
+                    PasswordPolicyType::builder()
+                        .set_minimum_length(p.minimum_length)
+                        .set_require_lowercase(p.require_lowercase)
+                        .set_require_uppercase(p.require_uppercase)
+                        .set_require_numbers(p.require_numbers)
+                        .set_require_symbols(p.require_symbols)
+                        .set_temporary_password_validity_days(p.temporary_password_validity_days)
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    if let Some(config) = props.admin_create_user_config {
+        request = request.admin_create_user_config(
+            AdminCreateUserConfigType::builder().set_allow_admin_create_user_only(config.allow_admin_create_user_only).build(),
+        );
+    }
+    let output = request.send().await?;
+    Ok(output.user_pool().and_then(|p| p.id()).ok_or("CreateUserPool returned no id")?.to_owned())
+}
+
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
