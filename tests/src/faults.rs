@@ -60,9 +60,10 @@ impl Intercept for Fault {
         "InjectedFault"
     }
 
-    fn read_before_execution(
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.strike(When::BeforeSending, cfg)
@@ -75,5 +76,43 @@ impl Intercept for Fault {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.strike(When::AfterServerAnswered, cfg)
+    }
+}
+
+/// Runs `action` just before each call of one operation leaves the client: a way to make
+/// something happen "at the same moment" as a call, deterministically.
+#[derive(Clone)]
+pub struct Before {
+    operation: &'static str,
+    action: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Before {
+    pub fn new(operation: &'static str, action: impl Fn() + Send + Sync + 'static) -> Self {
+        Self { operation, action: Arc::new(action) }
+    }
+}
+
+impl std::fmt::Debug for Before {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Before").field("operation", &self.operation).finish()
+    }
+}
+
+impl Intercept for Before {
+    fn name(&self) -> &'static str {
+        "BeforeHook"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<Metadata>().is_some_and(|m| m.name() == self.operation) {
+            (self.action)();
+        }
+        Ok(())
     }
 }

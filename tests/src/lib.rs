@@ -7,6 +7,7 @@ pub mod seed;
 pub mod stack;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+pub use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use lambda_http::{Body, Request, Response};
 use shared::Deps;
 use shared::domain::{AuditEntry, Member, UserId};
@@ -53,16 +54,18 @@ impl TestStack {
         stack
     }
 
-    /// The same resources, reached through clients that suffer `faults`.
-    pub fn deps_with_faults(&self, cognito_faults: &[faults::Fault], dynamo_faults: &[faults::Fault]) -> Deps {
-        let mut cognito = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk);
-        for fault in cognito_faults {
-            cognito = cognito.interceptor(fault.clone());
+    /// The same resources, reached through clients that carry `cognito` and `dynamo`
+    /// interceptors (see [`faults`]).
+    pub fn deps_with(&self, cognito: Vec<SharedInterceptor>, dynamo: Vec<SharedInterceptor>) -> Deps {
+        let mut cognito_config = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk);
+        for interceptor in cognito {
+            cognito_config.push_interceptor(interceptor);
         }
-        let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
-        for fault in dynamo_faults {
-            dynamo = dynamo.interceptor(fault.clone());
+        let mut dynamo_config = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+        for interceptor in dynamo {
+            dynamo_config.push_interceptor(interceptor);
         }
+        let (cognito, dynamo) = (cognito_config, dynamo_config);
         let config = self.deps.config.clone();
         Deps {
             directory: shared::directory::Directory::new(
@@ -98,9 +101,28 @@ impl TestStack {
 
 /// An event fixture of `events/`, read as API Gateway would deliver it.
 pub fn fixture(relative: &str) -> Request {
+    fixture_with(relative, |_| {})
+}
+
+/// A fixture changed by `edit` before it is read: another target, another request id.
+pub fn fixture_with(relative: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Request {
     let path = workspace_root().join("events").join(relative);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()))
+    let mut event: serde_json::Value = serde_json::from_str(&text).expect("fixtures are JSON");
+    edit(&mut event);
+    lambda_http::request::from_str(&event.to_string())
+        .unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()))
+}
+
+/// Points an HTTP API event at another `{userId}`.
+pub fn retarget(event: &mut serde_json::Value, user_id: &str) {
+    let path = event["rawPath"].as_str().unwrap_or_default();
+    let (prefix, rest) = path.trim_start_matches('/').split_once('/').unwrap_or(("", ""));
+    let suffix = rest.split_once('/').map(|(_, tail)| format!("/{tail}")).unwrap_or_default();
+    let new_path = format!("/{prefix}/{user_id}{suffix}");
+    event["rawPath"] = new_path.clone().into();
+    event["requestContext"]["http"]["path"] = new_path.into();
+    event["pathParameters"]["userId"] = user_id.into();
 }
 
 /// A response body as JSON (`null` when empty).
