@@ -65,16 +65,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |name| map.get(name).cloned()
     }
 
-    const FULL: &[(&str, &str)] = &[
-        ("USER_POOL_ID", "eu-west-1_abc"),
-        ("MEMBERS_TABLE", "members"),
-        ("AUDIT_TABLE", "audit"),
-    ];
+    const FULL: &[(&str, &str)] =
+        &[("USER_POOL_ID", "eu-west-1_abc"), ("MEMBERS_TABLE", "members"), ("AUDIT_TABLE", "audit")];
 
     #[test]
     fn defaults_apply_when_optional_variables_are_absent() {

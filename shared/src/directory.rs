@@ -78,13 +78,7 @@ impl Directory {
     }
 
     pub async fn get_user(&self, username: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
-        let result = self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(username)
-            .send()
-            .await;
+        let result = self.client.admin_get_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(output) => Ok(Some(DirectoryUser {
                 username: output.username().to_owned(),
@@ -100,13 +94,7 @@ impl Directory {
     /// Disabling stops the invitee from signing in, and so from verifying, while a cancel
     /// decides. Returns false when the user no longer exists.
     pub async fn disable(&self, username: &str) -> Result<bool, DirectoryError> {
-        let result = self
-            .client
-            .admin_disable_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(username)
-            .send()
-            .await;
+        let result = self.client.admin_disable_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(_) => Ok(true),
             Err(error) if is_user_not_found(&error) => Ok(false),
@@ -115,13 +103,7 @@ impl Directory {
     }
 
     pub async fn enable(&self, username: &str) -> Result<bool, DirectoryError> {
-        let result = self
-            .client
-            .admin_enable_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(username)
-            .send()
-            .await;
+        let result = self.client.admin_enable_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(_) => Ok(true),
             Err(error) if is_user_not_found(&error) => Ok(false),
@@ -130,13 +112,7 @@ impl Directory {
     }
 
     pub async fn delete(&self, username: &str) -> Result<Deletion, DirectoryError> {
-        let result = self
-            .client
-            .admin_delete_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(username)
-            .send()
-            .await;
+        let result = self.client.admin_delete_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(_) => Ok(Deletion::Deleted),
             Err(error) if is_user_not_found(&error) => Ok(Deletion::AlreadyGone),

@@ -115,9 +115,7 @@ impl AuditAction {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Invited, Self::CanceledInvite, Self::ResentInvite]
-            .into_iter()
-            .find(|action| action.as_str() == raw)
+        [Self::Invited, Self::CanceledInvite, Self::ResentInvite].into_iter().find(|action| action.as_str() == raw)
     }
 }
 

@@ -69,9 +69,7 @@ impl ApiError {
             Self::NotFound => "No such member in your organisation.".into(),
             Self::AlreadyVerified => "The member has already verified their account.".into(),
             Self::ContactInUse => "That phone number or email address is already in use.".into(),
-            Self::IdempotencyKeyReused => {
-                "This Idempotency-Key was already used with a different request body.".into()
-            }
+            Self::IdempotencyKeyReused => "This Idempotency-Key was already used with a different request body.".into(),
             Self::ResendTooSoon { retry_after_seconds } => {
                 format!("The invitation was sent recently; try again in {retry_after_seconds} seconds.")
             }
@@ -91,9 +89,7 @@ impl ApiError {
             code: self.code(),
             detail: self.detail(),
         };
-        let mut builder = Response::builder()
-            .status(status)
-            .header("content-type", "application/problem+json");
+        let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");
         if let Self::ResendTooSoon { retry_after_seconds } = self {
             builder = builder.header("retry-after", retry_after_seconds.max(1).to_string());
         }

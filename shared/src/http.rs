@@ -17,11 +17,7 @@ impl RequestMeta {
         let lambda_request_id = || request.lambda_context_ref().map(|context| context.request_id.clone());
         match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(context)) => Self {
-                request_id: context
-                    .request_id
-                    .clone()
-                    .or_else(lambda_request_id)
-                    .unwrap_or_default(),
+                request_id: context.request_id.clone().or_else(lambda_request_id).unwrap_or_default(),
                 source_ip: context.http.source_ip.clone().unwrap_or_default(),
                 user_agent: context.http.user_agent.clone().unwrap_or_default(),
             },

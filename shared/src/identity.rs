@@ -18,11 +18,9 @@ pub struct Caller {
 impl Caller {
     pub fn from_request(request: &Request) -> Result<Self, ApiError> {
         let claims = match request.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(context)) => context
-                .authorizer
-                .as_ref()
-                .and_then(|authorizer| authorizer.jwt.as_ref())
-                .map(|jwt| &jwt.claims),
+            Some(RequestContext::ApiGatewayV2(context)) => {
+                context.authorizer.as_ref().and_then(|authorizer| authorizer.jwt.as_ref()).map(|jwt| &jwt.claims)
+            }
             _ => None,
         }
         .ok_or(ApiError::Unauthenticated("no JWT authorizer block"))?;
@@ -30,9 +28,7 @@ impl Caller {
     }
 
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, ApiError> {
-        let claim = |name: &str| {
-            claims.get(name).map(|value| value.trim()).filter(|value| !value.is_empty())
-        };
+        let claim = |name: &str| claims.get(name).map(|value| value.trim()).filter(|value| !value.is_empty());
         let id = claim("sub").ok_or(ApiError::Unauthenticated("no sub claim"))?;
         let org_id = claim("custom:org_id").ok_or(ApiError::Unauthenticated("no custom:org_id claim"))?;
         let display_name = claim("name").or_else(|| claim("email")).unwrap_or(id);
@@ -67,9 +63,7 @@ fn parse_groups(raw: &str) -> Vec<String> {
         return groups;
     }
     match raw.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
-        Some(inner) if !inner.contains(['"', ',']) => {
-            inner.split_whitespace().map(str::to_owned).collect()
-        }
+        Some(inner) if !inner.contains(['"', ',']) => inner.split_whitespace().map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }

@@ -70,10 +70,7 @@ impl Store {
     }
 
     fn member_key(org_id: &str, user_id: &UserId) -> Item {
-        HashMap::from([
-            ("orgId".to_owned(), s(org_id)),
-            ("userId".to_owned(), s(user_id.as_str())),
-        ])
+        HashMap::from([("orgId".to_owned(), s(org_id)), ("userId".to_owned(), s(user_id.as_str()))])
     }
 
     pub async fn get_member(&self, org_id: &str, user_id: &UserId) -> Result<Option<Member>, StoreError> {
@@ -88,7 +85,9 @@ impl Store {
             .map_err(|e| StoreError::new("GetItem", e))?;
         output
             .item
-            .map(|item| member_from_item(&item).ok_or_else(|| StoreError::new("GetItem", "malformed membership record")))
+            .map(|item| {
+                member_from_item(&item).ok_or_else(|| StoreError::new("GetItem", "malformed membership record"))
+            })
             .transpose()
     }
 
@@ -202,9 +201,7 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::new("Query", e))?;
             for item in output.items() {
-                entries.push(
-                    audit_from_item(item).ok_or_else(|| StoreError::new("Query", "malformed audit item"))?,
-                );
+                entries.push(audit_from_item(item).ok_or_else(|| StoreError::new("Query", "malformed audit item"))?);
             }
             start = output.last_evaluated_key;
             if start.is_none() {

@@ -35,13 +35,18 @@ const fn user(
 use MemberStatus::{Unverified, Verified};
 use Role::{Admin, Member as Plain};
 
-pub const ACME_ADMIN: DemoUser = user("acme-admin", ACME, "Ada Admin", "+447700900101", Some("ada@acme.example"), Admin, Verified);
-pub const ACME_VERIFIED: DemoUser = user("acme-bob", ACME, "Bob Verified", "+447700900102", Some("bob@acme.example"), Plain, Verified);
-pub const ACME_INVITEE: DemoUser = user("acme-carol", ACME, "Carol Invitee", "+447700900103", Some("carol@acme.example"), Plain, Unverified);
+pub const ACME_ADMIN: DemoUser =
+    user("acme-admin", ACME, "Ada Admin", "+447700900101", Some("ada@acme.example"), Admin, Verified);
+pub const ACME_VERIFIED: DemoUser =
+    user("acme-bob", ACME, "Bob Verified", "+447700900102", Some("bob@acme.example"), Plain, Verified);
+pub const ACME_INVITEE: DemoUser =
+    user("acme-carol", ACME, "Carol Invitee", "+447700900103", Some("carol@acme.example"), Plain, Unverified);
 pub const ACME_INVITEE_2: DemoUser = user("acme-dan", ACME, "Dan Invitee", "+447700900104", None, Plain, Unverified);
 pub const ACME_INVITEE_3: DemoUser = user("acme-erin", ACME, "Erin Invitee", "+447700900105", None, Admin, Unverified);
-pub const GLOBEX_ADMIN: DemoUser = user("globex-admin", GLOBEX, "Gus Globex", "+447700900201", Some("gus@globex.example"), Admin, Verified);
-pub const GLOBEX_INVITEE: DemoUser = user("globex-hank", GLOBEX, "Hank Invitee", "+447700900202", None, Plain, Unverified);
+pub const GLOBEX_ADMIN: DemoUser =
+    user("globex-admin", GLOBEX, "Gus Globex", "+447700900201", Some("gus@globex.example"), Admin, Verified);
+pub const GLOBEX_INVITEE: DemoUser =
+    user("globex-hank", GLOBEX, "Hank Invitee", "+447700900202", None, Plain, Unverified);
 
 pub const DEMO_USERS: [DemoUser; 7] =
     [ACME_ADMIN, ACME_VERIFIED, ACME_INVITEE, ACME_INVITEE_2, ACME_INVITEE_3, GLOBEX_ADMIN, GLOBEX_INVITEE];

@@ -30,12 +30,7 @@ impl Provisioned {
     /// process, so that `cargo lambda watch --env-file` reaches the same endpoint.
     pub fn env_file(&self) -> String {
         let mut lines: BTreeMap<String, String> = self.function_env.clone();
-        for name in [
-            "AWS_ENDPOINT_URL",
-            "AWS_REGION",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-        ] {
+        for name in ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
             if let Ok(value) = std::env::var(name) {
                 lines.insert(name.to_owned(), value);
             }
@@ -76,8 +71,8 @@ struct Resource {
 /// Reads the template and creates its tables, user pool, groups and clients, each named
 /// with `prefix` so that several stacks share one endpoint without seeing each other.
 pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> Result<Provisioned, BoxError> {
-    let text = std::fs::read_to_string(template_path)
-        .map_err(|e| format!("cannot read {}: {e}", template_path.display()))?;
+    let text =
+        std::fs::read_to_string(template_path).map_err(|e| format!("cannot read {}: {e}", template_path.display()))?;
     let template: Template = serde_yaml::from_str(&text)?;
     let dynamo = dynamodb::Client::new(sdk);
     let cognito = cognito::Client::new(sdk);
@@ -122,7 +117,9 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
                     .generate_secret(props.generate_secret)
                     .set_read_attributes(Some(props.read_attributes))
                     .set_write_attributes(Some(props.write_attributes))
-                    .set_explicit_auth_flows(Some(props.explicit_auth_flows.iter().map(|f| f.as_str().into()).collect()))
+                    .set_explicit_auth_flows(Some(
+                        props.explicit_auth_flows.iter().map(|f| f.as_str().into()).collect(),
+                    ))
                     .send()
                     .await?;
                 let client_id = output.user_pool_client().and_then(|c| c.client_id()).ok_or("no client id")?;
@@ -138,7 +135,10 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
 
 /// `Globals.Function.Environment.Variables`, with each `!Ref` resolved to what was just
 /// created or to the parameter's default.
-fn resolve_environment(template: &Template, physical_ids: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, BoxError> {
+fn resolve_environment(
+    template: &Template,
+    physical_ids: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, BoxError> {
     let variables = &template.globals["Function"]["Environment"]["Variables"];
     let Value::Mapping(variables) = variables else {
         return Err("the template has no Globals.Function.Environment.Variables".into());
@@ -149,7 +149,9 @@ fn resolve_environment(template: &Template, physical_ids: &BTreeMap<String, Stri
         let resolved = match reference(value) {
             Some(target) => match (physical_ids.get(target), template.parameters.get(target)) {
                 (Some(physical), _) => physical.clone(),
-                (None, Some(Parameter { default: Some(default) })) => scalar(default).ok_or("parameter default must be a scalar")?,
+                (None, Some(Parameter { default: Some(default) })) => {
+                    scalar(default).ok_or("parameter default must be a scalar")?
+                }
                 _ => return Err(format!("{name}: cannot resolve !Ref {target} locally").into()),
             },
             None => scalar(value).ok_or_else(|| format!("{name}: only scalars and !Ref are supported"))?,
@@ -411,9 +413,13 @@ async fn create_user_pool(client: &cognito::Client, name: &str, properties: &Val
         .set_schema(Some(schema))
         .set_alias_attributes(non_empty(props.alias_attributes.iter().map(|a| a.as_str().into()).collect()))
         .set_username_attributes(non_empty(props.username_attributes.iter().map(|a| a.as_str().into()).collect()))
-        .set_auto_verified_attributes(non_empty(props.auto_verified_attributes.iter().map(|a| a.as_str().into()).collect()));
+        .set_auto_verified_attributes(non_empty(
+            props.auto_verified_attributes.iter().map(|a| a.as_str().into()).collect(),
+        ));
     if let Some(config) = props.username_configuration {
-        request = request.username_configuration(UsernameConfigurationType::builder().case_sensitive(config.case_sensitive).build()?);
+        request = request.username_configuration(
+            UsernameConfigurationType::builder().case_sensitive(config.case_sensitive).build()?,
+        );
     }
     if let Some(policies) = props.policies {
         let p = policies.password_policy;
@@ -434,7 +440,9 @@ async fn create_user_pool(client: &cognito::Client, name: &str, properties: &Val
     }
     if let Some(config) = props.admin_create_user_config {
         request = request.admin_create_user_config(
-            AdminCreateUserConfigType::builder().set_allow_admin_create_user_only(config.allow_admin_create_user_only).build(),
+            AdminCreateUserConfigType::builder()
+                .set_allow_admin_create_user_only(config.allow_admin_create_user_only)
+                .build(),
         );
     }
     let output = request.send().await?;

@@ -1,12 +1,15 @@
 //! `DELETE /invitations/{userId}` against the emulator, through the real SDK clients.
 
 use cancel_invitation::handle;
+use lambda_http::{Body, Request, Response};
 use members_tests::faults::{Before, Fault, When};
-use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, ACME_INVITEE_2, ACME_INVITEE_3, ACME_VERIFIED, DEMO_PASSWORD, GLOBEX, GLOBEX_ADMIN, GLOBEX_INVITEE};
+use members_tests::seed::{
+    ACME, ACME_ADMIN, ACME_INVITEE, ACME_INVITEE_2, ACME_INVITEE_3, ACME_VERIFIED, DEMO_PASSWORD, GLOBEX, GLOBEX_ADMIN,
+    GLOBEX_INVITEE,
+};
 use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body, retarget};
 use shared::Deps;
 use shared::domain::{AuditAction, MemberStatus};
-use lambda_http::{Body, Request, Response};
 
 const ADMIN_SUB: &str = "a0d1a000-0000-4000-8000-00000000ac01";
 
@@ -158,7 +161,8 @@ async fn a_membership_whose_cognito_user_is_in_another_organisation_is_not_found
     forged.org_id = ACME.into();
     stack.deps.store.put_new_member(&forged).await.unwrap();
 
-    let request = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, GLOBEX_INVITEE.user_id));
+    let request =
+        fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, GLOBEX_INVITEE.user_id));
     let response = call(&stack.deps, request).await;
 
     assert_problem(&response, 404, "not-found");

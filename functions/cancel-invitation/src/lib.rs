@@ -57,8 +57,8 @@ async fn authorise_and_cancel(deps: &Deps, request: &Request, meta: &RequestMeta
     let caller = Caller::from_request(request)?;
     span.record("actor", caller.id.as_str()).record("org", caller.org_id.as_str());
     caller.require_admin(&deps.config.admin_group)?;
-    let target = target
-        .ok_or_else(|| ApiError::BadRequest("The path must name the invitee: /invitations/{userId}.".into()))?;
+    let target =
+        target.ok_or_else(|| ApiError::BadRequest("The path must name the invitee: /invitations/{userId}.".into()))?;
     let target = UserId::parse(&target)?;
     cancel_invitation(deps, &caller, meta, &target).await
 }

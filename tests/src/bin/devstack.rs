@@ -47,7 +47,12 @@ async fn run() -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn provision(sdk: &aws_config::SdkConfig, template: &PathBuf, prefix: &str, env_file: &PathBuf) -> Result<(), BoxError> {
+async fn provision(
+    sdk: &aws_config::SdkConfig,
+    template: &PathBuf,
+    prefix: &str,
+    env_file: &PathBuf,
+) -> Result<(), BoxError> {
     let provisioned = stack::provision(sdk, template, prefix).await?;
     if let Some(parent) = env_file.parent() {
         std::fs::create_dir_all(parent)?;
@@ -71,7 +76,14 @@ async fn seed_from(sdk: &aws_config::SdkConfig, env_file: &PathBuf) -> Result<()
     let deps = shared::Deps::new(config, sdk);
     seed::seed(&deps).await?;
     for user in seed::DEMO_USERS {
-        println!("seeded {:<13} {:<11} {:<6} {:<10} {}", user.user_id, user.org_id, user.role.as_str(), user.status.as_str(), user.name);
+        println!(
+            "seeded {:<13} {:<11} {:<6} {:<10} {}",
+            user.user_id,
+            user.org_id,
+            user.role.as_str(),
+            user.status.as_str(),
+            user.name
+        );
     }
     Ok(())
 }

@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make dev` and `make test`. Both install what they use.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .tools/venv
+# One target folder outside the clone, shared by every checkout: the AWS SDK crates take
+# minutes to build and are built once.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
+
+.PHONY: help dev test provision tools build lint
+
+help:
+	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
+	@echo "make test       run every check and test (starts its own emulator)"
+	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
+
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+build:
+	cargo build --workspace --bins
+
+dev: tools build
+	scripts/dev.sh
+
+test: tools
+	scripts/test.sh
+
+provision: tools build
+	scripts/provision.sh
+
+lint: tools
+	cfn-lint infra/template.yaml
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,52 @@
+# Helpers shared by the scripts: sourced, not run.
+
+# The emulator speaks AWS to any client; these are its (dummy) credentials and region,
+# unless the caller chose others.
+export AWS_REGION="${AWS_REGION:-eu-west-1}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_in_use() {
+  python3 -c 'import socket, sys; s = socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+}
+
+# start_moto PORT LOG: starts the emulator on 127.0.0.1:PORT in the background, sets
+# MOTO_PID and AWS_ENDPOINT_URL, and waits until it answers.
+start_moto() {
+  local port=$1 log=$2
+  if port_in_use "$port"; then
+    echo "port $port is already in use on 127.0.0.1: stop what holds it, or set MOTO_PORT" >&2
+    return 1
+  fi
+  moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  MOTO_PID=$!
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/moto-api/data.json", timeout=1)' "$AWS_ENDPOINT_URL" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+      echo "the emulator did not start; see $log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "the emulator did not answer on $AWS_ENDPOINT_URL within 20 s; see $log" >&2
+  return 1
+}
+
+stop_moto() {
+  if [ -n "${MOTO_PID:-}" ]; then
+    kill "$MOTO_PID" 2>/dev/null || true
+    wait "$MOTO_PID" 2>/dev/null || true
+  fi
+}
+
+devstack() {
+  cargo run --quiet -p members-tests --bin devstack -- "$@"
+}

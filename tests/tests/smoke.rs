@@ -1,0 +1,93 @@
+//! `main`'s wiring, as a developer runs it: the built binary served by `cargo lambda watch`
+//! with the environment `make provision` writes, and a fixture sent by `cargo lambda invoke`.
+
+use members_tests::seed::{ACME, ACME_INVITEE};
+use members_tests::{TestStack, workspace_root};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Stops `cargo lambda watch` and the function it started, however the test ends.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `cargo` as a developer's shell runs it. The variables cargo sets for a test process
+/// (`CARGO_PKG_*`, `CARGO_MANIFEST_DIR`, …) would change build fingerprints and make the
+/// served build and the test build rebuild each other, so only the shell's own pass.
+fn cargo() -> Command {
+    let mut command = Command::new("cargo");
+    command.current_dir(workspace_root()).env_clear();
+    for name in ["PATH", "HOME", "USER", "TMPDIR", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR"]
+    {
+        if let Ok(value) = std::env::var(name) {
+            command.env(name, value);
+        }
+    }
+    command
+}
+
+fn invoke(port: u16, function: &str, fixture: &str) -> std::process::Output {
+    cargo()
+        .args(["lambda", "invoke", function, "-A", "127.0.0.1", "-P", &port.to_string(), "--data-file", fixture])
+        .output()
+        .expect("cargo lambda is installed (make test puts it on PATH)")
+}
+
+#[tokio::test]
+async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
+    use std::os::unix::process::CommandExt;
+    let stack = TestStack::seeded().await;
+    let env_file = std::env::temp_dir().join(format!("members-smoke-{}.env", uuid::Uuid::new_v4()));
+    std::fs::write(&env_file, stack.provisioned.env_file()).unwrap();
+    let port = free_port();
+    let _served = Served(
+        cargo()
+            .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .arg("--env-file")
+            .arg(&env_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("cargo lambda is installed (make test puts it on PATH)"),
+    );
+
+    // The first invocation waits for the server to listen and the function to start.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let output = loop {
+        let output = invoke(port, "cancel-invitation", "events/cancel-invitation/admin-cancels-unverified.json");
+        if output.status.success() || Instant::now() > deadline {
+            break output;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let _ = std::fs::remove_file(&env_file);
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "invoke failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let response: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the invoke prints the response");
+    assert_eq!(response["statusCode"], 204, "{response}");
+    assert!(!stack.cognito_user_exists(ACME_INVITEE.user_id).await);
+    let entries = stack.audit_entries(ACME).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action.as_str(), "Admin canceled user invite");
+    assert_eq!(entries[0].request_id, "cAnc1AAAIAMEbQ=");
+
+    // The same binary refuses what it must refuse.
+    let verified = invoke(port, "cancel-invitation", "events/cancel-invitation/verified-target.json");
+    let response: serde_json::Value = serde_json::from_slice(&verified.stdout).expect("a response");
+    assert_eq!(response["statusCode"], 409);
+    let problem: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(problem["code"], "already-verified");
+}
