@@ -7,8 +7,12 @@ source scripts/lib.sh
 
 MOTO_PORT="${MOTO_PORT:-5005}"
 INVOKE_PORT="${INVOKE_PORT:-9000}"
+# `cargo lambda invoke` sends to [::1]:9000 unless told otherwise, so the functions are
+# served on the IPv6 loopback: plain `cargo lambda invoke` works, and nothing listens
+# beyond this machine.
+INVOKE_ADDRESS="${INVOKE_ADDRESS:-::1}"
 mkdir -p .local
-if port_in_use "$INVOKE_PORT"; then
+if port_in_use "$INVOKE_PORT" || port_in_use "$INVOKE_PORT" ::1; then
   echo "port $INVOKE_PORT is already in use on 127.0.0.1: stop what holds it, or set INVOKE_PORT" >&2
   exit 1
 fi
@@ -23,11 +27,11 @@ cat <<EOT
 The demo stack is up. In another terminal, from this folder:
 
   export PATH="\$PWD/.tools/venv/bin:\$PATH"
-  cargo lambda invoke cancel-invitation -P $INVOKE_PORT --data-file events/cancel-invitation/admin-cancels-unverified.json
-  cargo lambda invoke cancel-invitation -P $INVOKE_PORT --data-file events/cancel-invitation/verified-target.json
+  cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/admin-cancels-unverified.json
+  cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/verified-target.json
 
 Every file under events/<function>/ does what its name says. The functions' environment
 is in .local/env; Ctrl-C here stops the functions and the emulator.
 
 EOT
-cargo lambda watch -A 127.0.0.1 -P "$INVOKE_PORT" --env-file .local/env
+cargo lambda watch --invoke-address "$INVOKE_ADDRESS" --invoke-port "$INVOKE_PORT" --env-file .local/env

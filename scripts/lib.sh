@@ -11,8 +11,17 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# port_in_use PORT [HOST]: whether something listens there (HOST defaults to 127.0.0.1).
 port_in_use() {
-  python3 -c 'import socket, sys; s = socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+  python3 -c '
+import socket, sys
+host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+family = socket.AF_INET6 if ":" in host else socket.AF_INET
+try:
+    s = socket.socket(family)
+except OSError:
+    sys.exit(1)
+sys.exit(0 if s.connect_ex((host, int(sys.argv[1]))) == 0 else 1)' "$@"
 }
 
 # start_moto PORT LOG: starts the emulator on 127.0.0.1:PORT in the background, sets

@@ -39,7 +39,8 @@ fn cargo() -> Command {
 
 fn invoke(port: u16, function: &str, fixture: &str) -> std::process::Output {
     cargo()
-        .args(["lambda", "invoke", function, "-A", "127.0.0.1", "-P", &port.to_string(), "--data-file", fixture])
+        .args(["lambda", "invoke", function, "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+        .args(["--data-file", fixture])
         .output()
         .expect("cargo lambda is installed (make test puts it on PATH)")
 }
@@ -53,7 +54,15 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     let port = free_port();
     let _served = Served(
         cargo()
-            .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args([
+                "lambda",
+                "watch",
+                "--ignore-changes",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+            ])
             .arg("--env-file")
             .arg(&env_file)
             .stdout(Stdio::null())
