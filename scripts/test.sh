@@ -18,8 +18,10 @@ echo "moto on $AWS_ENDPOINT_URL"
 
 echo "== cargo build (the binaries the smoke test serves) and cargo test"
 cargo build --workspace --bins
-cargo test --workspace --no-fail-fast 2>&1 | tee .local/test.log
+status=0
+cargo test --workspace --no-fail-fast 2>&1 | tee .local/test.log || status=$?
 
 # One closing line with the totals over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
-     END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' .local/test.log
+     END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' .local/test.log || status=1
+exit "$status"

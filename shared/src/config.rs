@@ -2,13 +2,25 @@
 
 use std::time::Duration;
 
-/// Everything a function needs to find its resources. AWS endpoints, region and credentials
-/// are deliberately absent: they come from the standard AWS configuration chain.
+/// The DynamoDB tables, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    /// Membership records: `orgId` + `userId`.
+    pub members: String,
+    /// The append-only audit log: `orgId` + `entryId`.
+    pub audit: String,
+    /// Which user holds a phone number or email address: `contact`.
+    pub contacts: String,
+    /// Responses kept for `Idempotency-Key` replays: `key`, expiring.
+    pub idempotency: String,
+}
+
+/// Everything an HTTP function needs to find its resources. AWS endpoints, region and
+/// credentials are deliberately absent: they come from the standard AWS configuration chain.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub user_pool_id: String,
-    pub members_table: String,
-    pub audit_table: String,
+    pub tables: Tables,
     pub admin_group: String,
     pub resend_cooldown: Duration,
 }
@@ -24,6 +36,28 @@ pub enum ConfigError {
 pub const DEFAULT_ADMIN_GROUP: &str = "org-admin";
 pub const DEFAULT_RESEND_COOLDOWN_SECONDS: u64 = 60;
 
+fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
+    lookup(name)
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+impl Tables {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            members: required(lookup, "MEMBERS_TABLE")?,
+            audit: required(lookup, "AUDIT_TABLE")?,
+            contacts: required(lookup, "CONTACTS_TABLE")?,
+            idempotency: required(lookup, "IDEMPOTENCY_TABLE")?,
+        })
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -32,12 +66,6 @@ impl Config {
     /// Reads the configuration through `lookup`, so that tests need not touch the process
     /// environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| {
-            lookup(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-                .ok_or(ConfigError::Missing(name))
-        };
         let admin_group = lookup("ADMIN_GROUP")
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
@@ -50,9 +78,8 @@ impl Config {
             })?,
         };
         Ok(Self {
-            user_pool_id: required("USER_POOL_ID")?,
-            members_table: required("MEMBERS_TABLE")?,
-            audit_table: required("AUDIT_TABLE")?,
+            user_pool_id: required(&lookup, "USER_POOL_ID")?,
+            tables: Tables::from_lookup(&lookup)?,
             admin_group,
             resend_cooldown: Duration::from_secs(resend_cooldown),
         })
@@ -69,22 +96,36 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    const FULL: &[(&str, &str)] =
-        &[("USER_POOL_ID", "eu-west-1_abc"), ("MEMBERS_TABLE", "members"), ("AUDIT_TABLE", "audit")];
+    const FULL: &[(&str, &str)] = &[
+        ("USER_POOL_ID", "eu-west-1_abc"),
+        ("MEMBERS_TABLE", "members"),
+        ("AUDIT_TABLE", "audit"),
+        ("CONTACTS_TABLE", "contacts"),
+        ("IDEMPOTENCY_TABLE", "idempotency"),
+    ];
 
     #[test]
     fn defaults_apply_when_optional_variables_are_absent() {
         let config = Config::from_lookup(lookup(FULL)).unwrap();
         assert_eq!(config.admin_group, "org-admin");
         assert_eq!(config.resend_cooldown, Duration::from_secs(60));
-        assert_eq!(config.members_table, "members");
+        assert_eq!(config.tables.members, "members");
+        assert_eq!(config.tables.idempotency, "idempotency");
     }
 
     #[test]
     fn a_missing_variable_is_named() {
-        let err = Config::from_lookup(lookup(&FULL[..2])).unwrap_err();
+        let without_audit: Vec<_> = FULL.iter().copied().filter(|(k, _)| *k != "AUDIT_TABLE").collect();
+        let err = Config::from_lookup(lookup(&without_audit)).unwrap_err();
         assert_eq!(err, ConfigError::Missing("AUDIT_TABLE"));
         assert_eq!(err.to_string(), "missing environment variable AUDIT_TABLE");
+    }
+
+    #[test]
+    fn the_tables_alone_need_no_user_pool() {
+        let tables: Vec<_> = FULL.iter().copied().filter(|(k, _)| *k != "USER_POOL_ID").collect();
+        assert!(Tables::from_lookup(&lookup(&tables)).is_ok());
+        assert_eq!(Config::from_lookup(lookup(&tables)).unwrap_err(), ConfigError::Missing("USER_POOL_ID"));
     }
 
     #[test]

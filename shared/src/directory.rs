@@ -1,70 +1,55 @@
-//! The Cognito user pool, seen as the directory of people: the authority on whether a
-//! user exists, which organisation they belong to, and whether they have verified.
+//! The Cognito user pool as the [`Directory`]: the authority on whether a user exists, which
+//! organisation they belong to, and whether they have verified.
 
+use crate::ports::{ContactKind, Creation, Deletion, Directory, DirectoryError, DirectoryUser, NewUser, Resent};
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, UserStatusType};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, MessageActionType, UserStatusType};
 
 pub const ORG_ATTRIBUTE: &str = "custom:org_id";
 
-#[derive(Debug, thiserror::Error)]
-#[error("Cognito {operation} failed")]
-pub struct DirectoryError {
-    pub operation: &'static str,
-    #[source]
-    pub source: Box<dyn std::error::Error + Send + Sync>,
-}
-
-impl DirectoryError {
-    fn new<E, R>(operation: &'static str, error: SdkError<E, R>) -> Self
-    where
-        E: std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
-    {
-        Self { operation, source: Box::new(error) }
-    }
-}
-
-impl From<DirectoryError> for crate::ApiError {
-    fn from(error: DirectoryError) -> Self {
-        crate::ApiError::unavailable(error)
-    }
-}
-
-/// A user as Cognito holds them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DirectoryUser {
-    pub username: String,
-    pub status: UserStatusType,
-    pub enabled: bool,
-    pub org_id: Option<String>,
-}
-
-impl DirectoryUser {
-    /// Invited but not yet signed in and verified: the only users a cancel may delete.
-    pub fn is_unverified(&self) -> bool {
-        matches!(self.status, UserStatusType::ForceChangePassword | UserStatusType::Unconfirmed)
-    }
-
-    pub fn belongs_to(&self, org_id: &str) -> bool {
-        self.org_id.as_deref() == Some(org_id)
-    }
-}
-
-/// Whether a deletion found the user there to delete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deletion {
-    Deleted,
-    AlreadyGone,
-}
-
 #[derive(Debug, Clone)]
-pub struct Directory {
+pub struct CognitoDirectory {
     client: Client,
     user_pool_id: String,
 }
 
-impl Directory {
+fn failed<E, R>(operation: &'static str, error: SdkError<E, R>) -> DirectoryError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    DirectoryError { operation, source: Box::new(error) }
+}
+
+fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    error.as_service_error().and_then(|e| e.code())
+}
+
+fn is_user_not_found<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    code(error) == Some("UserNotFoundException")
+}
+
+fn attribute(attributes: &[AttributeType], name: &str) -> Option<String> {
+    attributes.iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned)
+}
+
+fn user(username: &str, status: Option<&UserStatusType>, enabled: bool, attributes: &[AttributeType]) -> DirectoryUser {
+    DirectoryUser {
+        username: username.to_owned(),
+        status: status.cloned().unwrap_or(UserStatusType::UnknownValue),
+        enabled,
+        org_id: attribute(attributes, ORG_ATTRIBUTE),
+        phone: attribute(attributes, "phone_number"),
+        email: attribute(attributes, "email"),
+    }
+}
+
+fn attr(name: &str, value: &str) -> AttributeType {
+    AttributeType::builder().name(name).value(value).build().expect("name and value are set")
+}
+
+impl CognitoDirectory {
     pub fn new(client: Client, user_pool_id: impl Into<String>) -> Self {
         Self { client, user_pool_id: user_pool_id.into() }
     }
@@ -76,55 +61,123 @@ impl Directory {
     pub fn user_pool_id(&self) -> &str {
         &self.user_pool_id
     }
+}
 
-    pub async fn get_user(&self, username: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
+impl Directory for CognitoDirectory {
+    async fn get_user(&self, username: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
         let result = self.client.admin_get_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
-            Ok(output) => Ok(Some(DirectoryUser {
-                username: output.username().to_owned(),
-                status: output.user_status().cloned().unwrap_or(UserStatusType::UnknownValue),
-                enabled: output.enabled(),
-                org_id: attribute(output.user_attributes(), ORG_ATTRIBUTE),
-            })),
+            Ok(output) => {
+                Ok(Some(user(output.username(), output.user_status(), output.enabled(), output.user_attributes())))
+            }
             Err(error) if is_user_not_found(&error) => Ok(None),
-            Err(error) => Err(DirectoryError::new("AdminGetUser", error)),
+            Err(error) => Err(failed("AdminGetUser", error)),
         }
     }
 
-    /// Disabling stops the invitee from signing in, and so from verifying, while a cancel
-    /// decides. Returns false when the user no longer exists.
-    pub async fn disable(&self, username: &str) -> Result<bool, DirectoryError> {
+    async fn disable(&self, username: &str) -> Result<bool, DirectoryError> {
         let result = self.client.admin_disable_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(_) => Ok(true),
             Err(error) if is_user_not_found(&error) => Ok(false),
-            Err(error) => Err(DirectoryError::new("AdminDisableUser", error)),
+            Err(error) => Err(failed("AdminDisableUser", error)),
         }
     }
 
-    pub async fn enable(&self, username: &str) -> Result<bool, DirectoryError> {
+    async fn enable(&self, username: &str) -> Result<bool, DirectoryError> {
         let result = self.client.admin_enable_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(_) => Ok(true),
             Err(error) if is_user_not_found(&error) => Ok(false),
-            Err(error) => Err(DirectoryError::new("AdminEnableUser", error)),
+            Err(error) => Err(failed("AdminEnableUser", error)),
         }
     }
 
-    pub async fn delete(&self, username: &str) -> Result<Deletion, DirectoryError> {
+    async fn delete(&self, username: &str) -> Result<Deletion, DirectoryError> {
         let result = self.client.admin_delete_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(_) => Ok(Deletion::Deleted),
             Err(error) if is_user_not_found(&error) => Ok(Deletion::AlreadyGone),
-            Err(error) => Err(DirectoryError::new("AdminDeleteUser", error)),
+            Err(error) => Err(failed("AdminDeleteUser", error)),
         }
     }
-}
 
-fn attribute(attributes: &[AttributeType], name: &str) -> Option<String> {
-    attributes.iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned)
-}
+    async fn create_user(&self, new: &NewUser) -> Result<Creation, DirectoryError> {
+        let mut attributes =
+            vec![attr("name", &new.name), attr("phone_number", new.phone.as_str()), attr(ORG_ATTRIBUTE, &new.org_id)];
+        let mut mediums = vec![DeliveryMediumType::Sms];
+        if let Some(email) = &new.email {
+            attributes.push(attr("email", email.as_str()));
+            mediums.push(DeliveryMediumType::Email);
+        }
+        let result = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(new.username.as_str())
+            .set_user_attributes(Some(attributes))
+            .set_desired_delivery_mediums(Some(mediums))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Creation::Created),
+            Err(error) if code(&error) == Some("UsernameExistsException") => Ok(Creation::UsernameExists),
+            Err(error) if code(&error) == Some("AliasExistsException") => Ok(Creation::ContactInUse),
+            Err(error) => Err(failed("AdminCreateUser", error)),
+        }
+    }
 
-fn is_user_not_found<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    error.as_service_error().and_then(|e| e.code()) == Some("UserNotFoundException")
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
+        self.client
+            .admin_add_user_to_group()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .group_name(group)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| failed("AdminAddUserToGroup", error))
+    }
+
+    async fn users_with(&self, kind: ContactKind, value: &str) -> Result<Vec<DirectoryUser>, DirectoryError> {
+        // The values reaching here are validated phones and emails, which hold no quote or
+        // backslash, so the filter cannot be broken out of.
+        let filter = format!("{} = \"{}\"", kind.attribute(), value);
+        let output = self
+            .client
+            .list_users()
+            .user_pool_id(&self.user_pool_id)
+            .filter(filter)
+            .limit(10)
+            .send()
+            .await
+            .map_err(|error| failed("ListUsers", error))?;
+        Ok(output
+            .users()
+            .iter()
+            .map(|u| user(u.username().unwrap_or_default(), u.user_status(), u.enabled(), u.attributes()))
+            .collect())
+    }
+
+    async fn resend_invitation(&self, username: &str, email: bool) -> Result<Resent, DirectoryError> {
+        let mut mediums = vec![DeliveryMediumType::Sms];
+        if email {
+            mediums.push(DeliveryMediumType::Email);
+        }
+        let result = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .message_action(MessageActionType::Resend)
+            .set_desired_delivery_mediums(Some(mediums))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Resent::Sent),
+            Err(error) if is_user_not_found(&error) => Ok(Resent::NotFound),
+            Err(error) if code(&error) == Some("UnsupportedUserStateException") => Ok(Resent::NotInvitable),
+            Err(error) => Err(failed("AdminCreateUser(RESEND)", error)),
+        }
+    }
 }

@@ -44,3 +44,99 @@ pub fn no_content() -> Response<Body> {
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
 }
+
+/// The body as `T`, refusing unknown fields; the error names the field at fault.
+pub fn parse_json_body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, crate::ApiError> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(crate::ApiError::BadRequest("The body must be a JSON object.".into()));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        // serde's own wording names the field or the fault, never anything of ours.
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        let detail = if path.is_empty() || path == "." {
+            format!("The body is not valid: {message}.")
+        } else {
+            format!("The body is not valid: {path}: {message}.")
+        };
+        crate::ApiError::BadRequest(detail)
+    })
+}
+
+/// The query parameters, refusing any not in `allowed` and any given twice.
+pub fn query_parameters(
+    request: &Request,
+    allowed: &[&str],
+) -> Result<std::collections::HashMap<String, String>, crate::ApiError> {
+    let mut parameters = std::collections::HashMap::new();
+    if let Some(query) = request.query_string_parameters_ref() {
+        for (name, value) in query.iter() {
+            if !allowed.contains(&name) {
+                return Err(crate::ApiError::BadRequest(format!(
+                    "Unknown query parameter {name:?}; allowed: {}.",
+                    allowed.join(", ")
+                )));
+            }
+            if parameters.insert(name.to_owned(), value.to_owned()).is_some() {
+                return Err(crate::ApiError::BadRequest(format!("Query parameter {name:?} is given twice.")));
+            }
+        }
+    }
+    Ok(parameters)
+}
+
+/// `limit`: 1 to `max`, `default` when absent.
+pub fn parse_limit(raw: Option<&String>, default: usize, max: usize) -> Result<usize, crate::ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=max).contains(limit))
+            .ok_or_else(|| crate::ApiError::BadRequest(format!("limit must be a whole number from 1 to {max}."))),
+    }
+}
+
+/// Runs one request's work in a span carrying the request id (and, as the work records
+/// them, the actor, organisation and target), and logs the decision on one line.
+pub async fn decide<F>(function: &'static str, meta: &RequestMeta, success: &'static str, work: F) -> Response<Body>
+where
+    F: Future<Output = Result<Response<Body>, crate::ApiError>>,
+{
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "request",
+        function,
+        request_id = %meta.request_id,
+        actor = tracing::field::Empty,
+        org = tracing::field::Empty,
+        target = tracing::field::Empty,
+    );
+    async move {
+        match work.await {
+            Ok(response) => {
+                tracing::info!(outcome = success, status = response.status().as_u16(), "decision");
+                response
+            }
+            Err(error) => {
+                tracing::info!(outcome = error.code(), status = error.status().as_u16(), reason = %error, "decision");
+                error.into_response()
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Records the caller on the request's span.
+pub fn record_caller(caller: &crate::identity::Caller) {
+    tracing::Span::current().record("actor", caller.id.as_str()).record("org", caller.org_id.as_str());
+}
+
+pub fn record_target(target: &str) {
+    tracing::Span::current().record("target", target);
+}

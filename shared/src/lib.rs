@@ -8,11 +8,14 @@ pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod identity;
+pub mod ports;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod view;
 
 pub use config::Config;
-pub use deps::Deps;
+pub use deps::{Deps, start};
 pub use error::ApiError;

@@ -1,49 +1,31 @@
-//! The DynamoDB tables: membership records (the mirror the Members page lists) and the
-//! append-only audit log.
+//! The DynamoDB tables as the [`Store`]: membership records (the mirror the Members page
+//! lists), contact claims, the append-only audit log, and idempotency records.
 
+use crate::config::Tables;
 use crate::domain::{AuditAction, AuditEntry, Member, MemberStatus, Role, UserId};
-use crate::time;
+use crate::ports::{
+    Addition, AuditPage, Claim, Cooldown, MemberPage, Outcome, PageKey, Store, StoreError, StoredResponse,
+};
+use crate::time::{self, Timestamp};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use std::collections::HashMap;
+use std::time::Duration;
 
 type Item = HashMap<String, AttributeValue>;
 
-#[derive(Debug, thiserror::Error)]
-#[error("DynamoDB {operation} failed")]
-pub struct StoreError {
-    pub operation: &'static str,
-    #[source]
-    pub source: Box<dyn std::error::Error + Send + Sync>,
-}
-
-impl StoreError {
-    fn new(operation: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self { operation, source: source.into() }
-    }
-}
-
-impl From<StoreError> for crate::ApiError {
-    fn from(error: StoreError) -> Self {
-        crate::ApiError::unavailable(error)
-    }
-}
-
-/// Whether a conditional write found the record it expected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    /// The condition failed: the membership was already gone (or, for an audit entry,
-    /// the entry was already written).
-    ConditionFailed,
-}
+/// How long a response is kept for replay under its `Idempotency-Key`.
+pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long a call holds a key before another call with the same key may take over (longer
+/// than a function's timeout, so a live call is never overtaken).
+pub const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct DynamoStore {
     client: Client,
-    members_table: String,
-    audit_table: String,
+    tables: Tables,
 }
 
 /// Separates the parts of a sort key; below every printable character, so that `ann`
@@ -60,60 +42,217 @@ pub fn status_key(status: MemberStatus, name: &str, user_id: &UserId) -> String 
     format!("{}{KEY_SEPARATOR}{}", status.as_str(), name_key(name, user_id))
 }
 
-impl Store {
-    pub fn new(client: Client, members_table: impl Into<String>, audit_table: impl Into<String>) -> Self {
-        Self { client, members_table: members_table.into(), audit_table: audit_table.into() }
+/// What every sort key of one status starts with.
+pub fn status_prefix(status: MemberStatus) -> String {
+    format!("{}{KEY_SEPARATOR}", status.as_str())
+}
+
+/// What every sort key of one member ends with.
+pub fn name_key_suffix(user_id: &UserId) -> String {
+    format!("{KEY_SEPARATOR}{user_id}")
+}
+
+/// The claim key of a phone number or email address in the contacts table.
+pub fn contact_key(kind: &str, value: &str) -> String {
+    format!("{kind}#{value}")
+}
+
+fn failed(operation: &'static str, source: impl Into<crate::ports::Cause>) -> StoreError {
+    StoreError { operation, source: source.into() }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn text(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn number(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}
+
+fn timestamp(item: &Item, name: &str) -> Option<Timestamp> {
+    text(item, name).and_then(|t| time::parse(&t))
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// The indexes of the items of a cancelled transaction whose condition failed; `None` when
+/// the transaction failed for another reason (a conflict, throttling) and may be retried.
+fn failed_conditions<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<usize>> {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() else {
+        return None;
+    };
+    let failed: Vec<usize> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .enumerate()
+        .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+        .map(|(index, _)| index)
+        .collect();
+    (!failed.is_empty()).then_some(failed)
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
     }
 
     pub fn client(&self) -> &Client {
         &self.client
     }
 
-    fn member_key(org_id: &str, user_id: &UserId) -> Item {
-        HashMap::from([("orgId".to_owned(), s(org_id)), ("userId".to_owned(), s(user_id.as_str()))])
+    pub fn tables(&self) -> &Tables {
+        &self.tables
     }
 
-    pub async fn get_member(&self, org_id: &str, user_id: &UserId) -> Result<Option<Member>, StoreError> {
+    fn member_key(org_id: &str, user_id: &UserId) -> Item {
+        Item::from([("orgId".to_owned(), s(org_id)), ("userId".to_owned(), s(user_id.as_str()))])
+    }
+
+    fn contact_claims(member: &Member) -> Vec<String> {
+        let mut claims = Vec::new();
+        if let Some(phone) = &member.phone {
+            claims.push(contact_key("phone", phone));
+        }
+        if let Some(email) = &member.email {
+            claims.push(contact_key("email", email));
+        }
+        claims
+    }
+
+    /// Writes a membership record as it is, without claims or audit (tests and tools).
+    pub async fn put_member_record(&self, member: &Member) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.members)
+            .set_item(Some(member_item(member)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failed("PutItem", e))
+    }
+
+    /// Every audit entry of an organisation, oldest first (tests and tools).
+    pub async fn audit_entries(&self, org_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.tables.audit)
+                .key_condition_expression("orgId = :org")
+                .expression_attribute_values(":org", s(org_id))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| failed("Query", e))?;
+            for item in output.items() {
+                entries.push(audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item"))?);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(entries);
+            }
+        }
+    }
+}
+
+impl Store for DynamoStore {
+    async fn get_member(&self, org_id: &str, user_id: &UserId) -> Result<Option<Member>, StoreError> {
         let output = self
             .client
             .get_item()
-            .table_name(&self.members_table)
+            .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(org_id, user_id)))
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError::new("GetItem", e))?;
+            .map_err(|e| failed("GetItem", e))?;
         output
             .item
-            .map(|item| {
-                member_from_item(&item).ok_or_else(|| StoreError::new("GetItem", "malformed membership record"))
-            })
+            .map(|item| member_from_item(&item).ok_or_else(|| failed("GetItem", "malformed membership")))
             .transpose()
     }
 
-    /// Writes a new membership record; fails the condition if one exists already.
-    pub async fn put_new_member(&self, member: &Member) -> Result<Outcome, StoreError> {
+    async fn add_member_with_audit(&self, member: &Member, entry: &AuditEntry) -> Result<Addition, StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| failed("TransactWriteItems", e);
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.tables.members)
+                        .set_item(Some(member_item(member)))
+                        .condition_expression("attribute_not_exists(userId)")
+                        .build()
+                        .map_err(build)?,
+                )
+                .build(),
+        ];
+        for claim in Self::contact_claims(member) {
+            let item = Item::from([
+                ("contact".to_owned(), s(&claim)),
+                ("userId".to_owned(), s(member.user_id.as_str())),
+                ("orgId".to_owned(), s(&member.org_id)),
+            ]);
+            items.push(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&self.tables.contacts)
+                            .set_item(Some(item))
+                            .condition_expression("attribute_not_exists(contact) OR userId = :me")
+                            .expression_attribute_values(":me", s(member.user_id.as_str()))
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .build(),
+            );
+        }
+        items.push(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.tables.audit)
+                        .set_item(Some(audit_item(entry)))
+                        .condition_expression("attribute_not_exists(entryId)")
+                        .build()
+                        .map_err(build)?,
+                )
+                .build(),
+        );
         let result = self
             .client
-            .put_item()
-            .table_name(&self.members_table)
-            .set_item(Some(member_item(member)))
-            .condition_expression("attribute_not_exists(userId)")
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(&entry.id)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Outcome::Done),
-            Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
-            Err(e) => Err(StoreError::new("PutItem", e)),
+            Ok(_) => Ok(Addition::Added),
+            Err(error) => match failed_conditions(&error) {
+                Some(indexes) if indexes.contains(&0) => Ok(Addition::AlreadyMember),
+                Some(_) => Ok(Addition::ContactTaken),
+                None => Err(failed("TransactWriteItems", error)),
+            },
         }
     }
 
-    /// Records the audit entry a cancel is about to write, before it deletes anything.
-    pub async fn mark_cancel_pending(&self, member: &Member, entry: &AuditEntry) -> Result<Outcome, StoreError> {
+    async fn mark_cancel_pending(&self, member: &Member, entry: &AuditEntry) -> Result<Outcome, StoreError> {
         let result = self
             .client
             .update_item()
-            .table_name(&self.members_table)
+            .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
             .update_expression("SET cancelPending = :entry")
             .condition_expression("attribute_exists(userId)")
@@ -123,17 +262,15 @@ impl Store {
         match result {
             Ok(_) => Ok(Outcome::Done),
             Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
-            Err(e) => Err(StoreError::new("UpdateItem", e)),
+            Err(e) => Err(failed("UpdateItem", e)),
         }
     }
 
-    /// Corrects the status mirror once Cognito has said the member is verified, and drops
-    /// any cancel that was in flight.
-    pub async fn mark_verified(&self, member: &Member) -> Result<Outcome, StoreError> {
+    async fn mark_verified(&self, member: &Member) -> Result<Outcome, StoreError> {
         let result = self
             .client
             .update_item()
-            .table_name(&self.members_table)
+            .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
             .update_expression("SET #status = :verified, statusKey = :statusKey REMOVE cancelPending")
             .condition_expression("attribute_exists(userId)")
@@ -148,79 +285,304 @@ impl Store {
         match result {
             Ok(_) => Ok(Outcome::Done),
             Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
-            Err(e) => Err(StoreError::new("UpdateItem", e)),
+            Err(e) => Err(failed("UpdateItem", e)),
         }
     }
 
-    /// Removes the membership and appends the audit entry in one transaction. The removal is
-    /// conditional on the membership still existing, so of two cancels racing to finish only
-    /// one commits, and only one entry is ever written; the entry itself is conditional on
-    /// its key being new. The entry id doubles as the transaction's idempotency token, so an
-    /// SDK retry of a transaction that did commit is not applied twice.
-    pub async fn remove_member_with_audit(&self, member: &Member, entry: &AuditEntry) -> Result<Outcome, StoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.members_table)
-            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .condition_expression("attribute_exists(userId)")
-            .build()
-            .map_err(|e| StoreError::new("TransactWriteItems", e))?;
-        let put = Put::builder()
-            .table_name(&self.audit_table)
-            .set_item(Some(audit_item(entry)))
-            .condition_expression("attribute_not_exists(entryId)")
-            .build()
-            .map_err(|e| StoreError::new("TransactWriteItems", e))?;
+    /// The removal is conditional on the membership still existing, so of two cancels racing
+    /// to finish only one commits, and only one entry is ever written; the entry itself is
+    /// conditional on its key being new. The entry id doubles as the transaction's
+    /// idempotency token, so an SDK retry of a transaction that did commit is not applied twice.
+    async fn remove_member_with_audit(&self, member: &Member, entry: &AuditEntry) -> Result<Outcome, StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| failed("TransactWriteItems", e);
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.tables.members)
+                        .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+                        .condition_expression("attribute_exists(userId)")
+                        .build()
+                        .map_err(build)?,
+                )
+                .build(),
+        ];
+        for claim in Self::contact_claims(member) {
+            items.push(
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(&self.tables.contacts)
+                            .key("contact", s(&claim))
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .build(),
+            );
+        }
+        items.push(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.tables.audit)
+                        .set_item(Some(audit_item(entry)))
+                        .condition_expression("attribute_not_exists(entryId)")
+                        .build()
+                        .map_err(build)?,
+                )
+                .build(),
+        );
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(delete).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
+            .set_transact_items(Some(items))
             .client_request_token(&entry.id)
             .send()
             .await;
         match result {
             Ok(_) => Ok(Outcome::Done),
-            Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
-            Err(e) => Err(StoreError::new("TransactWriteItems", e)),
+            Err(error) if failed_conditions(&error).is_some() => Ok(Outcome::ConditionFailed),
+            Err(error) => Err(failed("TransactWriteItems", error)),
         }
     }
 
-    /// Every audit entry of an organisation, oldest first (tests and tools; the Log tab pages).
-    pub async fn audit_entries(&self, org_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.audit_table)
-                .key_condition_expression("orgId = :org")
-                .expression_attribute_values(":org", s(org_id))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::new("Query", e))?;
-            for item in output.items() {
-                entries.push(audit_from_item(item).ok_or_else(|| StoreError::new("Query", "malformed audit item"))?);
+    async fn list_members(
+        &self,
+        org_id: &str,
+        status: Option<MemberStatus>,
+        limit: usize,
+        after: Option<&PageKey>,
+    ) -> Result<MemberPage, StoreError> {
+        let (index, sort_attribute) = if status.is_some() { ("byStatus", "statusKey") } else { ("byName", "nameKey") };
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.tables.members)
+            .index_name(index)
+            .expression_attribute_values(":org", s(org_id))
+            // One more than asked for tells whether another page follows.
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        query = match status {
+            Some(status) => query
+                .key_condition_expression("orgId = :org AND begins_with(statusKey, :status)")
+                .expression_attribute_values(":status", s(&status_prefix(status))),
+            None => query.key_condition_expression("orgId = :org"),
+        };
+        if let Some(after) = after {
+            query = query.set_exclusive_start_key(Some(Item::from([
+                ("orgId".to_owned(), s(org_id)),
+                ("userId".to_owned(), s(&after.user_id)),
+                (sort_attribute.to_owned(), s(&after.sort_key)),
+            ])));
+        }
+        let output = query.send().await.map_err(|e| failed("Query", e))?;
+        let mut items = output.items().to_vec();
+        let more = items.len() > limit || output.last_evaluated_key.is_some();
+        items.truncate(limit);
+        let next = match items.last() {
+            Some(last) if more => Some(PageKey {
+                user_id: text(last, "userId").unwrap_or_default(),
+                sort_key: text(last, sort_attribute).unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        let members = items
+            .iter()
+            .map(|item| member_from_item(item).ok_or_else(|| failed("Query", "malformed membership")))
+            .collect::<Result<_, _>>()?;
+        Ok(MemberPage { members, next })
+    }
+
+    async fn claim_resend(&self, member: &Member, now: Timestamp, cooldown: Duration) -> Result<Cooldown, StoreError> {
+        let cooldown_delta = chrono::Duration::from_std(cooldown).unwrap_or(chrono::Duration::MAX);
+        let threshold = now.checked_sub_signed(cooldown_delta).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.members)
+            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+            .update_expression("SET lastInvitationSentAt = :now")
+            .condition_expression(
+                "attribute_exists(userId) AND (attribute_not_exists(lastInvitationSentAt) OR lastInvitationSentAt <= :threshold)",
+            )
+            .expression_attribute_values(":now", s(&time::sortable(now)))
+            .expression_attribute_values(":threshold", s(&time::sortable(threshold)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Cooldown::Claimed),
+            Err(e) if is_condition_failure(&e) => {
+                let Some(current) = self.get_member(&member.org_id, &member.user_id).await? else {
+                    return Ok(Cooldown::NoMember);
+                };
+                let last = current.last_invitation_sent_at.unwrap_or(now);
+                let wait = (last + cooldown_delta - now).num_milliseconds().max(0);
+                // Whole seconds, rounded up, and at least one.
+                Ok(Cooldown::TooSoon { retry_after_seconds: ((wait + 999) / 1000).max(1) as u64 })
             }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(entries);
-            }
+            Err(e) => Err(failed("UpdateItem", e)),
         }
     }
-}
 
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
+    async fn release_resend(&self, member: &Member, claimed_at: Timestamp) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.members)
+            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+            .condition_expression("lastInvitationSentAt = :claimed")
+            .expression_attribute_values(":claimed", s(&time::sortable(claimed_at)));
+        update = match member.last_invitation_sent_at {
+            Some(previous) => update
+                .update_expression("SET lastInvitationSentAt = :previous")
+                .expression_attribute_values(":previous", s(&time::sortable(previous))),
+            None => update.update_expression("REMOVE lastInvitationSentAt"),
+        };
+        match update.send().await {
+            Ok(_) => Ok(()),
+            // Someone resent since: their time stands.
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed("UpdateItem", e)),
+        }
+    }
 
-fn text(item: &Item, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
-}
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.audit)
+            .set_item(Some(audit_item(entry)))
+            .condition_expression("attribute_not_exists(entryId)")
+            .send()
+            .await;
+        match result {
+            // Written already by an earlier attempt of this same entry.
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed("PutItem", e)),
+        }
+    }
 
-fn timestamp(item: &Item, name: &str) -> Option<time::Timestamp> {
-    text(item, name).and_then(|t| time::parse(&t))
+    async fn audit_page(&self, org_id: &str, limit: usize, before: Option<&str>) -> Result<AuditPage, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.tables.audit)
+            .key_condition_expression("orgId = :org")
+            .expression_attribute_values(":org", s(org_id))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        if let Some(before) = before {
+            query = query.set_exclusive_start_key(Some(Item::from([
+                ("orgId".to_owned(), s(org_id)),
+                ("entryId".to_owned(), s(before)),
+            ])));
+        }
+        let output = query.send().await.map_err(|e| failed("Query", e))?;
+        let mut items = output.items().to_vec();
+        let more = items.len() > limit || output.last_evaluated_key.is_some();
+        items.truncate(limit);
+        let next = if more { items.last().and_then(|last| text(last, "entryId")) } else { None };
+        let entries = items
+            .iter()
+            .map(|item| audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item")))
+            .collect::<Result<_, _>>()?;
+        Ok(AuditPage { entries, next })
+    }
+
+    async fn claim_idempotency_key(&self, key: &str, fingerprint: &str, now: Timestamp) -> Result<Claim, StoreError> {
+        let now_s = now.timestamp();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.idempotency)
+            .item("key", s(key))
+            .item("fingerprint", s(fingerprint))
+            .item("state", s("pending"))
+            .item("leaseUntil", n(now_s + IDEMPOTENCY_LEASE.as_secs() as i64))
+            .item("expiresAt", n(now_s + IDEMPOTENCY_TTL.as_secs() as i64))
+            // A new key; or one whose record expired but was not yet swept; or one whose
+            // holder died mid-way (lease over) with this same request, which we take over.
+            .condition_expression(
+                "attribute_not_exists(#key) OR expiresAt < :now OR (#state = :pending AND leaseUntil < :now AND fingerprint = :fp)",
+            )
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":now", n(now_s))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":fp", s(fingerprint))
+            .send()
+            .await;
+        match result {
+            Ok(_) => return Ok(Claim::Claimed),
+            Err(e) if is_condition_failure(&e) => {}
+            Err(e) => return Err(failed("PutItem", e)),
+        }
+        let existing = self
+            .client
+            .get_item()
+            .table_name(&self.tables.idempotency)
+            .key("key", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| failed("GetItem", e))?
+            .item;
+        let Some(existing) = existing else {
+            // Released between our write and our read: the holder failed; let the client retry.
+            return Ok(Claim::InFlight);
+        };
+        if text(&existing, "fingerprint").as_deref() != Some(fingerprint) {
+            return Ok(Claim::Mismatch);
+        }
+        if text(&existing, "state").as_deref() != Some("done") {
+            return Ok(Claim::InFlight);
+        }
+        let headers = text(&existing, "headers").and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+        Ok(Claim::Replay(StoredResponse {
+            status: number(&existing, "status").and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
+            headers,
+            body: text(&existing, "body").unwrap_or_default(),
+        }))
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &str,
+        response: &StoredResponse,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.idempotency)
+            .key("key", s(key))
+            .update_expression("SET #state = :done, #status = :status, headers = :headers, body = :body, expiresAt = :expires REMOVE leaseUntil")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":done", s("done"))
+            .expression_attribute_values(":status", n(i64::from(response.status)))
+            .expression_attribute_values(":headers", s(&serde_json::to_string(&response.headers).unwrap_or_default()))
+            .expression_attribute_values(":body", s(&response.body))
+            .expression_attribute_values(":expires", n(now.timestamp() + IDEMPOTENCY_TTL.as_secs() as i64))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failed("UpdateItem", e))
+    }
+
+    async fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.tables.idempotency)
+            .key("key", s(key))
+            .condition_expression("#state = :pending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pending", s("pending"))
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| if is_condition_failure(&e) { Ok(()) } else { Err(failed("DeleteItem", e)) })
+    }
 }
 
 pub fn member_item(member: &Member) -> Item {
@@ -236,9 +598,9 @@ pub fn member_item(member: &Member) -> Item {
     let optional = [
         ("phone", member.phone.clone()),
         ("email", member.email.clone()),
-        ("invitedAt", member.invited_at.map(time::rfc3339)),
+        ("invitedAt", member.invited_at.map(time::sortable)),
         ("invitedBy", member.invited_by.clone()),
-        ("lastInvitationSentAt", member.last_invitation_sent_at.map(time::rfc3339)),
+        ("lastInvitationSentAt", member.last_invitation_sent_at.map(time::sortable)),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -303,20 +665,6 @@ pub fn audit_from_item(item: &Item) -> Option<AuditEntry> {
     })
 }
 
-/// A conditional write whose condition did not hold, alone or inside a transaction.
-fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    let Some(service_error) = error.as_service_error() else { return false };
-    match service_error.code() {
-        Some("ConditionalCheckFailedException") => true,
-        // A transaction lists a reason per item; a conflict with another transaction is
-        // not a failed condition and is retried by the caller.
-        Some("TransactionCanceledException") => {
-            service_error.message().is_some_and(|m| m.contains("ConditionalCheckFailed"))
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +681,13 @@ mod tests {
     }
 
     #[test]
+    fn a_status_prefix_selects_exactly_that_status() {
+        let key = status_key(MemberStatus::Unverified, "Ann", &id("u"));
+        assert!(key.starts_with(&status_prefix(MemberStatus::Unverified)));
+        assert!(!key.starts_with(&status_prefix(MemberStatus::Verified)));
+    }
+
+    #[test]
     fn a_member_survives_the_round_trip_through_an_item() {
         let member = Member {
             org_id: "org-a".into(),
@@ -342,7 +697,7 @@ mod tests {
             email: None,
             role: Role::Member,
             status: MemberStatus::Unverified,
-            invited_at: time::parse("2026-11-26T09:00:00Z"),
+            invited_at: time::parse("2026-11-26T09:00:00.123Z"),
             invited_by: Some("admin-1".into()),
             last_invitation_sent_at: time::parse("2026-11-26T09:00:00Z"),
             cancel_pending: None,

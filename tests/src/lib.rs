@@ -10,7 +10,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 pub use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use lambda_http::{Body, Request, Response};
 use shared::Deps;
-use shared::domain::{AuditEntry, Member, UserId};
+use shared::directory::CognitoDirectory;
+use shared::domain::{AuditAction, AuditEntry, Member, UserId};
+use shared::ports::{Directory, DirectoryUser, Store};
+use shared::store::DynamoStore;
 use std::path::{Path, PathBuf};
 
 pub fn workspace_root() -> PathBuf {
@@ -68,15 +71,11 @@ impl TestStack {
         let (cognito, dynamo) = (cognito_config, dynamo_config);
         let config = self.deps.config.clone();
         Deps {
-            directory: shared::directory::Directory::new(
+            directory: CognitoDirectory::new(
                 aws_sdk_cognitoidentityprovider::Client::from_conf(cognito.build()),
                 &config.user_pool_id,
             ),
-            store: shared::store::Store::new(
-                aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
-                &config.members_table,
-                &config.audit_table,
-            ),
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), config.tables.clone()),
             config,
         }
     }
@@ -85,7 +84,7 @@ impl TestStack {
         self.deps.directory.get_user(user_id).await.expect("AdminGetUser").is_some()
     }
 
-    pub async fn cognito_user(&self, user_id: &str) -> Option<shared::directory::DirectoryUser> {
+    pub async fn cognito_user(&self, user_id: &str) -> Option<DirectoryUser> {
         self.deps.directory.get_user(user_id).await.expect("AdminGetUser")
     }
 
@@ -96,6 +95,20 @@ impl TestStack {
 
     pub async fn audit_entries(&self, org_id: &str) -> Vec<AuditEntry> {
         self.deps.store.audit_entries(org_id).await.expect("Query audit")
+    }
+
+    /// The organisation's audit entries of one action, oldest first.
+    pub async fn audit_entries_of(&self, org_id: &str, action: AuditAction) -> Vec<AuditEntry> {
+        self.audit_entries(org_id).await.into_iter().filter(|entry| entry.action == action).collect()
+    }
+
+    /// A whole table's items, for assertions on what was (not) written.
+    pub async fn scan(
+        &self,
+        table: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let output = self.deps.store.client().scan().table_name(table).send().await.expect("Scan");
+        output.items().to_vec()
     }
 }
 

@@ -1,10 +1,14 @@
-//! The demo organisations that `make dev` seeds and the event fixtures name.
+//! The demo organisations that `make dev` seeds and the event fixtures name. They are
+//! created through the invite path's own code, as an administrator would, and the verified
+//! ones confirmed through Cognito and the `member-verified` trigger.
 
-use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+use invite_user::Invitation;
+use serde_json::json;
 use shared::Deps;
-use shared::directory::ORG_ATTRIBUTE;
-use shared::domain::{Member, MemberStatus, Role, UserId};
+use shared::domain::{Email, MemberStatus, PersonName, Phone, Role, UserId};
+use shared::http::RequestMeta;
+use shared::identity::Caller;
+use shared::ports::Store;
 
 pub const ACME: &str = "org-acme";
 pub const GLOBEX: &str = "org-globex";
@@ -12,6 +16,8 @@ pub const GLOBEX: &str = "org-globex";
 #[derive(Debug, Clone, Copy)]
 pub struct DemoUser {
     pub user_id: &'static str,
+    /// The `sub` claim the fixtures carry for this user.
+    pub sub: &'static str,
     pub org_id: &'static str,
     pub name: &'static str,
     pub phone: &'static str,
@@ -20,8 +26,10 @@ pub struct DemoUser {
     pub status: MemberStatus,
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn user(
     user_id: &'static str,
+    sub: &'static str,
     org_id: &'static str,
     name: &'static str,
     phone: &'static str,
@@ -29,25 +37,28 @@ const fn user(
     role: Role,
     status: MemberStatus,
 ) -> DemoUser {
-    DemoUser { user_id, org_id, name, phone, email, role, status }
+    DemoUser { user_id, sub, org_id, name, phone, email, role, status }
 }
 
 use MemberStatus::{Unverified, Verified};
 use Role::{Admin, Member as Plain};
 
-pub const ACME_ADMIN: DemoUser =
-    user("acme-admin", ACME, "Ada Admin", "+447700900101", Some("ada@acme.example"), Admin, Verified);
-pub const ACME_VERIFIED: DemoUser =
-    user("acme-bob", ACME, "Bob Verified", "+447700900102", Some("bob@acme.example"), Plain, Verified);
-pub const ACME_INVITEE: DemoUser =
-    user("acme-carol", ACME, "Carol Invitee", "+447700900103", Some("carol@acme.example"), Plain, Unverified);
-pub const ACME_INVITEE_2: DemoUser = user("acme-dan", ACME, "Dan Invitee", "+447700900104", None, Plain, Unverified);
-pub const ACME_INVITEE_3: DemoUser = user("acme-erin", ACME, "Erin Invitee", "+447700900105", None, Admin, Unverified);
-pub const GLOBEX_ADMIN: DemoUser =
-    user("globex-admin", GLOBEX, "Gus Globex", "+447700900201", Some("gus@globex.example"), Admin, Verified);
-pub const GLOBEX_INVITEE: DemoUser =
-    user("globex-hank", GLOBEX, "Hank Invitee", "+447700900202", None, Plain, Unverified);
+#[rustfmt::skip]
+pub const ACME_ADMIN: DemoUser = user("acme-admin", "a0d1a000-0000-4000-8000-00000000ac01", ACME, "Ada Admin", "+447700900101", Some("ada@acme.example"), Admin, Verified);
+#[rustfmt::skip]
+pub const ACME_VERIFIED: DemoUser = user("acme-bob", "b0b00000-0000-4000-8000-00000000ac02", ACME, "Bob Verified", "+447700900102", Some("bob@acme.example"), Plain, Verified);
+#[rustfmt::skip]
+pub const ACME_INVITEE: DemoUser = user("acme-carol", "c0000000-0000-4000-8000-00000000ac03", ACME, "Carol Invitee", "+447700900103", Some("carol@acme.example"), Plain, Unverified);
+#[rustfmt::skip]
+pub const ACME_INVITEE_2: DemoUser = user("acme-dan", "d0000000-0000-4000-8000-00000000ac04", ACME, "Dan Invitee", "+447700900104", None, Plain, Unverified);
+#[rustfmt::skip]
+pub const ACME_INVITEE_3: DemoUser = user("acme-erin", "e0000000-0000-4000-8000-00000000ac05", ACME, "Erin Invitee", "+447700900105", None, Admin, Unverified);
+#[rustfmt::skip]
+pub const GLOBEX_ADMIN: DemoUser = user("globex-admin", "6a500000-0000-4000-8000-00000000a601", GLOBEX, "Gus Globex", "+447700900201", Some("gus@globex.example"), Admin, Verified);
+#[rustfmt::skip]
+pub const GLOBEX_INVITEE: DemoUser = user("globex-hank", "4a000000-0000-4000-8000-00000000a602", GLOBEX, "Hank Invitee", "+447700900202", None, Plain, Unverified);
 
+/// In order: each organisation's administrator first, who then invites the others.
 pub const DEMO_USERS: [DemoUser; 7] =
     [ACME_ADMIN, ACME_VERIFIED, ACME_INVITEE, ACME_INVITEE_2, ACME_INVITEE_3, GLOBEX_ADMIN, GLOBEX_INVITEE];
 
@@ -56,7 +67,7 @@ pub const DEMO_PASSWORD: &str = "Demo-Passw0rd-2026";
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Creates every demo user (skipping those that exist) and their membership records.
+/// Creates every demo user that does not exist yet.
 pub async fn seed(deps: &Deps) -> Result<(), BoxError> {
     for demo in DEMO_USERS {
         seed_user(deps, &demo).await?;
@@ -64,64 +75,93 @@ pub async fn seed(deps: &Deps) -> Result<(), BoxError> {
     Ok(())
 }
 
-pub async fn seed_user(deps: &Deps, demo: &DemoUser) -> Result<(), BoxError> {
-    let cognito = deps.directory.client();
-    let pool = deps.directory.user_pool_id();
-    let attribute = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build();
-    let mut attributes = vec![
-        attribute("name", demo.name)?,
-        attribute("phone_number", demo.phone)?,
-        attribute(ORG_ATTRIBUTE, demo.org_id)?,
-    ];
-    if let Some(email) = demo.email {
-        attributes.push(attribute("email", email)?);
-    }
-    let created = cognito
-        .admin_create_user()
-        .user_pool_id(pool)
-        .username(demo.user_id)
-        .set_user_attributes(Some(attributes))
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await;
-    match created {
-        Ok(_) => {}
-        Err(error) if error.code() == Some("UsernameExistsException") => return Ok(()),
-        Err(error) => return Err(error.into()),
-    }
-    if demo.status == Verified {
-        cognito
-            .admin_set_user_password()
-            .user_pool_id(pool)
-            .username(demo.user_id)
-            .password(DEMO_PASSWORD)
-            .permanent(true)
-            .send()
-            .await?;
-    }
-    if demo.role == Admin {
-        cognito
-            .admin_add_user_to_group()
-            .user_pool_id(pool)
-            .username(demo.user_id)
-            .group_name(&deps.config.admin_group)
-            .send()
-            .await?;
-    }
-    let now = shared::time::now();
-    let member = Member {
-        org_id: demo.org_id.to_owned(),
-        user_id: UserId::parse(demo.user_id)?,
-        name: demo.name.to_owned(),
-        phone: Some(demo.phone.to_owned()),
-        email: demo.email.map(str::to_owned),
-        role: demo.role,
-        status: demo.status,
-        invited_at: Some(now),
-        invited_by: Some("seed".to_owned()),
-        last_invitation_sent_at: Some(now),
-        cancel_pending: None,
+/// Who invites a demo user: the organisation's administrator, or for the administrator
+/// themself, the seed.
+fn inviter(deps: &Deps, demo: &DemoUser) -> Caller {
+    let admin = DEMO_USERS.iter().find(|u| u.org_id == demo.org_id && u.role == Admin && u.status == Verified);
+    let (id, name) = match admin {
+        Some(admin) if admin.user_id != demo.user_id => (admin.sub, admin.name),
+        _ => ("seed", "Demo seed"),
     };
-    deps.store.put_new_member(&member).await?;
+    Caller {
+        id: id.into(),
+        org_id: demo.org_id.into(),
+        display_name: name.into(),
+        groups: vec![deps.config.admin_group.clone()],
+    }
+}
+
+pub async fn seed_user(deps: &Deps, demo: &DemoUser) -> Result<(), BoxError> {
+    let user_id = UserId::parse(demo.user_id)?;
+    if deps.store.get_member(demo.org_id, &user_id).await?.is_some() {
+        return Ok(());
+    }
+    let invitation = Invitation {
+        name: PersonName::parse(demo.name)?,
+        phone: Phone::parse(demo.phone)?,
+        email: demo.email.map(Email::parse).transpose()?,
+        role: demo.role,
+    };
+    let meta = RequestMeta {
+        request_id: format!("seed-{}", demo.user_id),
+        source_ip: "127.0.0.1".into(),
+        user_agent: "devstack seed".into(),
+    };
+    invite_user::invite(deps, &inviter(deps, demo), &meta, &invitation, &user_id).await?;
+    if demo.status == Verified {
+        confirm(deps, demo).await?;
+    }
     Ok(())
+}
+
+/// What happens when an invitee signs in and sets a password: Cognito confirms them and
+/// runs the PostConfirmation trigger.
+pub async fn confirm(deps: &Deps, demo: &DemoUser) -> Result<(), BoxError> {
+    deps.directory
+        .client()
+        .admin_set_user_password()
+        .user_pool_id(deps.directory.user_pool_id())
+        .username(demo.user_id)
+        .password(DEMO_PASSWORD)
+        .permanent(true)
+        .send()
+        .await?;
+    let event = trigger_event("PostConfirmation_ConfirmSignUp", deps.directory.user_pool_id(), demo);
+    member_verified::mark_verified(&deps.store, &event).await;
+    Ok(())
+}
+
+/// A Cognito trigger event, shaped as Cognito sends it.
+pub fn trigger_event(trigger_source: &str, user_pool_id: &str, demo: &DemoUser) -> serde_json::Value {
+    let mut attributes = json!({
+        "sub": demo.sub,
+        "cognito:user_status": "CONFIRMED",
+        "custom:org_id": demo.org_id,
+        "name": demo.name,
+        "phone_number": demo.phone,
+        "phone_number_verified": "true",
+    });
+    if let Some(email) = demo.email {
+        attributes["email"] = email.into();
+        attributes["email_verified"] = "false".into();
+    }
+    let mut request = json!({ "userAttributes": attributes });
+    if trigger_source.starts_with("PostAuthentication") {
+        request["newDeviceUsed"] = false.into();
+    } else {
+        request["clientMetadata"] = json!({});
+    }
+    json!({
+        "version": "1",
+        "region": "eu-west-1",
+        "userPoolId": user_pool_id,
+        "userName": demo.user_id,
+        "callerContext": {
+            "awsSdkVersion": "aws-sdk-unknown-unknown",
+            "clientId": "6m2mqsm2pcnohnkdtt3bvp7dvd"
+        },
+        "triggerSource": trigger_source,
+        "request": request,
+        "response": {}
+    })
 }

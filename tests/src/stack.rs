@@ -99,14 +99,15 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
         match resource.kind.as_str() {
             "AWS::Cognito::UserPoolGroup" => {
                 let props: GroupProps = serde_yaml::from_value(resource.properties.clone())?;
+                let group_name = resolve(&template, &physical_ids, "GroupName", &props.group_name)?;
                 cognito
                     .create_group()
                     .user_pool_id(pool_of(&resource.properties)?)
-                    .group_name(&props.group_name)
+                    .group_name(&group_name)
                     .set_description(props.description)
                     .send()
                     .await?;
-                physical_ids.insert(logical_id.clone(), props.group_name);
+                physical_ids.insert(logical_id.clone(), group_name);
             }
             "AWS::Cognito::UserPoolClient" => {
                 let props: ClientProps = serde_yaml::from_value(resource.properties.clone())?;
@@ -133,32 +134,53 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
     Ok(Provisioned { physical_ids, function_env })
 }
 
-/// `Globals.Function.Environment.Variables`, with each `!Ref` resolved to what was just
-/// created or to the parameter's default.
+/// The functions' variables: `Globals.Function.Environment.Variables` and each function's
+/// own, with each `!Ref` resolved to what was just created or to the parameter's default.
 fn resolve_environment(
     template: &Template,
     physical_ids: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, BoxError> {
-    let variables = &template.globals["Function"]["Environment"]["Variables"];
-    let Value::Mapping(variables) = variables else {
-        return Err("the template has no Globals.Function.Environment.Variables".into());
-    };
+    let mut sources = vec![&template.globals["Function"]["Environment"]["Variables"]];
+    for resource in template.resources.values() {
+        if resource.kind == "AWS::Serverless::Function" {
+            sources.push(&resource.properties["Environment"]["Variables"]);
+        }
+    }
     let mut env = BTreeMap::new();
-    for (name, value) in variables {
-        let name = name.as_str().ok_or("variable names must be strings")?.to_owned();
-        let resolved = match reference(value) {
-            Some(target) => match (physical_ids.get(target), template.parameters.get(target)) {
-                (Some(physical), _) => physical.clone(),
-                (None, Some(Parameter { default: Some(default) })) => {
-                    scalar(default).ok_or("parameter default must be a scalar")?
+    for variables in sources {
+        let Value::Mapping(variables) = variables else { continue };
+        for (name, value) in variables {
+            let name = name.as_str().ok_or("variable names must be strings")?.to_owned();
+            let resolved = resolve(template, physical_ids, &name, value)?;
+            if let Some(previous) = env.insert(name.clone(), resolved.clone()) {
+                if previous != resolved {
+                    return Err(format!("{name} has two values in the template: {previous} and {resolved}").into());
                 }
-                _ => return Err(format!("{name}: cannot resolve !Ref {target} locally").into()),
-            },
-            None => scalar(value).ok_or_else(|| format!("{name}: only scalars and !Ref are supported"))?,
-        };
-        env.insert(name, resolved);
+            }
+        }
+    }
+    if env.is_empty() {
+        return Err("the template gives the functions no environment".into());
     }
     Ok(env)
+}
+
+fn resolve(
+    template: &Template,
+    physical_ids: &BTreeMap<String, String>,
+    name: &str,
+    value: &Value,
+) -> Result<String, BoxError> {
+    match reference(value) {
+        Some(target) => match (physical_ids.get(target), template.parameters.get(target)) {
+            (Some(physical), _) => Ok(physical.clone()),
+            (None, Some(Parameter { default: Some(default) })) => {
+                Ok(scalar(default).ok_or("parameter default must be a scalar")?)
+            }
+            _ => Err(format!("{name}: cannot resolve !Ref {target} locally").into()),
+        },
+        None => Ok(scalar(value).ok_or_else(|| format!("{name}: only scalars and !Ref are supported"))?),
+    }
 }
 
 fn reference(value: &Value) -> Option<&str> {
@@ -368,7 +390,7 @@ struct AdminCreateUserConfig {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct GroupProps {
-    group_name: String,
+    group_name: Value,
     description: Option<String>,
 }
 

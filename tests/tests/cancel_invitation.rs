@@ -31,14 +31,14 @@ async fn assert_untouched(stack: &TestStack, org_id: &str, user_id: &str) {
     assert!(user.enabled, "{user_id} must still be enabled");
     let member = stack.member(org_id, user_id).await.expect("the membership still exists");
     assert!(member.cancel_pending.is_none());
-    assert!(stack.audit_entries(ACME).await.is_empty());
-    assert!(stack.audit_entries(GLOBEX).await.is_empty());
+    assert!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.is_empty());
+    assert!(stack.audit_entries_of(GLOBEX, AuditAction::CanceledInvite).await.is_empty());
 }
 
 async fn assert_canceled_once(stack: &TestStack, user_id: &str, target_name: &str) -> shared::domain::AuditEntry {
     assert!(!stack.cognito_user_exists(user_id).await, "the Cognito user of {user_id} is deleted");
     assert!(stack.member(ACME, user_id).await.is_none(), "the membership of {user_id} is removed");
-    let entries = stack.audit_entries(ACME).await;
+    let entries = stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await;
     assert_eq!(entries.len(), 1, "exactly one audit entry: {entries:?}");
     let entry = entries.into_iter().next().unwrap();
     assert_eq!(entry.action, AuditAction::CanceledInvite);
@@ -92,7 +92,7 @@ async fn both_shapes_of_the_groups_claim_are_read() {
     assert_eq!(among_others.status(), 204);
     assert!(!stack.cognito_user_exists(ACME_INVITEE_2.user_id).await);
     assert!(!stack.cognito_user_exists(ACME_INVITEE_3.user_id).await);
-    assert_eq!(stack.audit_entries(ACME).await.len(), 2);
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 2);
 }
 
 #[tokio::test]
@@ -159,7 +159,7 @@ async fn a_membership_whose_cognito_user_is_in_another_organisation_is_not_found
     // A record in ACME pointing at GLOBEX's invitee: Cognito's org must match too.
     let mut forged = stack.member(GLOBEX, GLOBEX_INVITEE.user_id).await.unwrap();
     forged.org_id = ACME.into();
-    stack.deps.store.put_new_member(&forged).await.unwrap();
+    stack.deps.store.put_member_record(&forged).await.unwrap();
 
     let request =
         fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, GLOBEX_INVITEE.user_id));
@@ -169,7 +169,7 @@ async fn a_membership_whose_cognito_user_is_in_another_organisation_is_not_found
     assert!(stack.cognito_user(GLOBEX_INVITEE.user_id).await.unwrap().enabled);
     assert!(stack.member(ACME, GLOBEX_INVITEE.user_id).await.is_some());
     assert!(stack.member(GLOBEX, GLOBEX_INVITEE.user_id).await.is_some());
-    assert!(stack.audit_entries(ACME).await.is_empty());
+    assert!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.is_empty());
 }
 
 #[tokio::test]
@@ -208,7 +208,7 @@ async fn an_invitee_who_verifies_during_the_cancel_is_kept_and_enabled() {
     let member = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
     assert_eq!(member.status, MemberStatus::Verified);
     assert!(member.cancel_pending.is_none());
-    assert!(stack.audit_entries(ACME).await.is_empty());
+    assert!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.is_empty());
 }
 
 #[tokio::test]
@@ -224,7 +224,7 @@ async fn when_the_audit_write_fails_after_the_delete_the_retry_finishes_the_job(
     assert!(!text.contains("injected") && !text.contains("TransactWriteItems"), "{text}");
     assert!(!stack.cognito_user_exists(ACME_INVITEE.user_id).await, "Cognito deletion went through");
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().cancel_pending.is_some());
-    assert!(stack.audit_entries(ACME).await.is_empty());
+    assert!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.is_empty());
 
     // The console retries (API Gateway gives the retry a new request id).
     let retry = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| {
@@ -237,7 +237,7 @@ async fn when_the_audit_write_fails_after_the_delete_the_retry_finishes_the_job(
     assert_eq!(entry.request_id, "cAnc1AAAIAMEbQ=", "the entry of the request that deleted the user");
     let third = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
     assert_problem(&third, 404, "not-found");
-    assert_eq!(stack.audit_entries(ACME).await.len(), 1);
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 1);
     assert_eq!(fault.calls(), 1);
 }
 
@@ -267,7 +267,7 @@ async fn when_the_delete_fails_the_invitee_is_left_as_found() {
     let carol = stack.cognito_user(ACME_INVITEE.user_id).await.expect("Carol still exists");
     assert!(carol.enabled, "Carol is enabled again");
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.is_some());
-    assert!(stack.audit_entries(ACME).await.is_empty());
+    assert!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.is_empty());
 
     let second = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
 
@@ -318,10 +318,10 @@ async fn the_globex_admin_cancels_their_own_invitee() {
 
     assert_eq!(response.status(), 204);
     assert!(!stack.cognito_user_exists(GLOBEX_INVITEE.user_id).await);
-    let entries = stack.audit_entries(GLOBEX).await;
+    let entries = stack.audit_entries_of(GLOBEX, AuditAction::CanceledInvite).await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor_name, GLOBEX_ADMIN.name);
-    assert!(stack.audit_entries(ACME).await.is_empty());
+    assert!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.is_empty());
     assert!(stack.cognito_user_exists(ACME_INVITEE.user_id).await);
 }
 

@@ -3,6 +3,7 @@
 
 use members_tests::seed::{ACME, ACME_INVITEE};
 use members_tests::{TestStack, workspace_root};
+use shared::domain::AuditAction;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -88,7 +89,7 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     let response: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the invoke prints the response");
     assert_eq!(response["statusCode"], 204, "{response}");
     assert!(!stack.cognito_user_exists(ACME_INVITEE.user_id).await);
-    let entries = stack.audit_entries(ACME).await;
+    let entries = stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].action.as_str(), "Admin canceled user invite");
     assert_eq!(entries[0].request_id, "cAnc1AAAIAMEbQ=");

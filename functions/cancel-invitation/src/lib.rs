@@ -15,57 +15,39 @@
 //!    finishes with that same entry; racing cancels commit at most one transaction.
 
 use lambda_http::{Body, Error, Request, Response};
-use shared::directory::DirectoryUser;
 use shared::domain::{AuditAction, AuditEntry, Member, UserId};
-use shared::http::{RequestMeta, no_content, path_parameter};
+use shared::http::{RequestMeta, decide, no_content, path_parameter, record_caller, record_target};
 use shared::identity::Caller;
-use shared::store::Outcome;
+use shared::ports::{Directory, DirectoryUser, Outcome, Store};
 use shared::{ApiError, Deps};
-use tracing::{Instrument, field};
 
-pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Error> {
+pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
     let meta = RequestMeta::from_request(&request);
-    let span = tracing::info_span!(
-        "cancel-invitation",
-        request_id = %meta.request_id,
-        actor = field::Empty,
-        org = field::Empty,
-        target = field::Empty,
-    );
-    Ok(respond(deps, &request, &meta).instrument(span).await)
+    Ok(decide("cancel-invitation", &meta, "canceled", authorise_and_cancel(deps, &request, &meta)).await)
 }
 
-async fn respond(deps: &Deps, request: &Request, meta: &RequestMeta) -> Response<Body> {
-    match authorise_and_cancel(deps, request, meta).await {
-        Ok(()) => {
-            tracing::info!(outcome = "canceled", status = 204, "invitation canceled");
-            no_content()
-        }
-        Err(error) => {
-            tracing::info!(outcome = error.code(), status = error.status().as_u16(), reason = %error, "invitation not canceled");
-            error.into_response()
-        }
-    }
-}
-
-async fn authorise_and_cancel(deps: &Deps, request: &Request, meta: &RequestMeta) -> Result<(), ApiError> {
-    let span = tracing::Span::current();
+async fn authorise_and_cancel<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    request: &Request,
+    meta: &RequestMeta,
+) -> Result<Response<Body>, ApiError> {
     let target = path_parameter(request, "userId");
     if let Some(target) = &target {
-        span.record("target", target.as_str());
+        record_target(target);
     }
     let caller = Caller::from_request(request)?;
-    span.record("actor", caller.id.as_str()).record("org", caller.org_id.as_str());
+    record_caller(&caller);
     caller.require_admin(&deps.config.admin_group)?;
     let target =
         target.ok_or_else(|| ApiError::BadRequest("The path must name the invitee: /invitations/{userId}.".into()))?;
     let target = UserId::parse(&target)?;
-    cancel_invitation(deps, &caller, meta, &target).await
+    cancel_invitation(deps, &caller, meta, &target).await?;
+    Ok(no_content())
 }
 
 /// The rule itself, for a caller already known to be an administrator.
-pub async fn cancel_invitation(
-    deps: &Deps,
+pub async fn cancel_invitation<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
     caller: &Caller,
     meta: &RequestMeta,
     target: &UserId,
@@ -107,7 +89,11 @@ pub async fn cancel_invitation(
     finish(deps, &member, &entry).await
 }
 
-async fn delete_user(deps: &Deps, user: &DirectoryUser, we_disabled: bool) -> Result<(), ApiError> {
+async fn delete_user<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    user: &DirectoryUser,
+    we_disabled: bool,
+) -> Result<(), ApiError> {
     let Err(error) = deps.directory.delete(&user.username).await else {
         return Ok(());
     };
@@ -120,7 +106,11 @@ async fn delete_user(deps: &Deps, user: &DirectoryUser, we_disabled: bool) -> Re
     Err(error.into())
 }
 
-async fn refuse_verified(deps: &Deps, member: &Member, enable_again: bool) -> Result<(), ApiError> {
+async fn refuse_verified<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    member: &Member,
+    enable_again: bool,
+) -> Result<(), ApiError> {
     if enable_again {
         deps.directory.enable(member.user_id.as_str()).await?;
     }
@@ -131,7 +121,7 @@ async fn refuse_verified(deps: &Deps, member: &Member, enable_again: bool) -> Re
 /// The Cognito user is gone but the membership is not. If a cancel recorded its entry
 /// before deleting, this is that cancel's unfinished work; otherwise the user went some
 /// other way and there is no invitation to cancel here.
-async fn finish_interrupted_cancel(deps: &Deps, member: &Member) -> Result<(), ApiError> {
+async fn finish_interrupted_cancel<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
     match &member.cancel_pending {
         Some(entry) => {
             tracing::info!(pending_request_id = %entry.request_id, "finishing an interrupted cancel");
@@ -144,7 +134,11 @@ async fn finish_interrupted_cancel(deps: &Deps, member: &Member) -> Result<(), A
     }
 }
 
-async fn finish(deps: &Deps, member: &Member, entry: &AuditEntry) -> Result<(), ApiError> {
+async fn finish<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    member: &Member,
+    entry: &AuditEntry,
+) -> Result<(), ApiError> {
     match deps.store.remove_member_with_audit(member, entry).await? {
         Outcome::Done => Ok(()),
         // Another cancel committed first; this one has nothing left to do.

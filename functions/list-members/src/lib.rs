@@ -1,0 +1,133 @@
+//! `GET /members?limit=50&cursor=…&status=unverified`: the Members page, one page at a
+//! time, in name order. One DynamoDB query per page and no Cognito call: the status shown is
+//! the mirror the other functions keep.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::{Deserialize, Serialize};
+use shared::domain::{MemberStatus, UserId};
+use shared::http::{RequestMeta, decide, json, parse_limit, query_parameters, record_caller};
+use shared::identity::Caller;
+use shared::ports::{PageKey, Store};
+use shared::store::{name_key_suffix, status_prefix};
+use shared::view::MemberView;
+use shared::{ApiError, Deps};
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 100;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembersPage {
+    pub members: Vec<MemberView>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a cursor holds: where the next page starts, and which listing it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cursor {
+    v: u8,
+    org: String,
+    status: Option<String>,
+    user: String,
+    key: String,
+}
+
+const CURSOR_VERSION: u8 = 1;
+
+fn encode_cursor(org_id: &str, status: Option<MemberStatus>, next: &PageKey) -> String {
+    let cursor = Cursor {
+        v: CURSOR_VERSION,
+        org: org_id.to_owned(),
+        status: status.map(|s| s.as_str().to_owned()),
+        user: next.user_id.clone(),
+        key: next.sort_key.clone(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
+}
+
+/// A cursor from this organisation's listing with this same filter, or a 400: a forged or
+/// foreign one never reaches DynamoDB.
+fn decode_cursor(raw: &str, org_id: &str, status: Option<MemberStatus>) -> Result<PageKey, ApiError> {
+    let invalid = || ApiError::BadRequest("cursor is not valid for this listing.".into());
+    let bytes = URL_SAFE_NO_PAD.decode(raw.trim_end_matches('=')).map_err(|_| invalid())?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let user_id = UserId::parse(&cursor.user).map_err(|_| invalid())?;
+    let same_listing = cursor.v == CURSOR_VERSION
+        && cursor.org == org_id
+        && cursor.status.as_deref() == status.map(MemberStatus::as_str)
+        && cursor.key.ends_with(&name_key_suffix(&user_id))
+        && status.is_none_or(|status| cursor.key.starts_with(&status_prefix(status)));
+    if !same_listing {
+        return Err(invalid());
+    }
+    Ok(PageKey { user_id: cursor.user, sort_key: cursor.key })
+}
+
+pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
+    let meta = RequestMeta::from_request(&request);
+    Ok(decide("list-members", &meta, "listed", list(deps, &request)).await)
+}
+
+async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = Caller::from_request(request)?;
+    record_caller(&caller);
+    let query = query_parameters(request, &["limit", "cursor", "status"])?;
+    let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
+    let status = match query.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            MemberStatus::parse(raw)
+                .ok_or_else(|| ApiError::BadRequest("status must be \"verified\" or \"unverified\".".into()))?,
+        ),
+    };
+    let after = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id, status)).transpose()?;
+    let page = deps.store.list_members(&caller.org_id, status, limit, after.as_ref()).await?;
+    let is_admin = caller.is_admin(&deps.config.admin_group);
+    let body = MembersPage {
+        members: page.members.iter().map(|member| MemberView::of(member, is_admin)).collect(),
+        next_cursor: page.next.as_ref().map(|next| encode_cursor(&caller.org_id, status, next)),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(user: &str, sort: &str) -> PageKey {
+        PageKey { user_id: user.into(), sort_key: sort.into() }
+    }
+
+    #[test]
+    fn a_cursor_round_trips_within_its_listing() {
+        let next = key("u-7", "ann\u{1}u-7");
+        let raw = encode_cursor("org-a", None, &next);
+        assert_eq!(decode_cursor(&raw, "org-a", None).unwrap(), next);
+    }
+
+    #[test]
+    fn another_organisations_cursor_is_refused() {
+        let raw = encode_cursor("org-b", None, &key("u-7", "ann\u{1}u-7"));
+        assert!(matches!(decode_cursor(&raw, "org-a", None), Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
+    fn a_cursor_of_another_filter_is_refused() {
+        let raw = encode_cursor("org-a", None, &key("u-7", "ann\u{1}u-7"));
+        assert!(decode_cursor(&raw, "org-a", Some(MemberStatus::Unverified)).is_err());
+    }
+
+    #[test]
+    fn forged_cursors_are_refused() {
+        let forged_key = URL_SAFE_NO_PAD.encode(r#"{"v":1,"org":"org-a","status":null,"user":"u-7","key":"zzz"}"#);
+        let extra_field =
+            URL_SAFE_NO_PAD.encode(r#"{"v":1,"org":"org-a","status":null,"user":"u-7","key":"a\u0001u-7","x":1}"#);
+        for raw in ["", "not base64!", "bm90IGpzb24", forged_key.as_str(), extra_field.as_str()] {
+            assert!(decode_cursor(raw, "org-a", None).is_err(), "{raw:?} must be refused");
+        }
+    }
+}

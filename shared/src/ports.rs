@@ -1,0 +1,287 @@
+//! What the functions need from Cognito ([`Directory`]) and DynamoDB ([`Store`]), as small
+//! traits. The real adapters are [`crate::directory::CognitoDirectory`] and
+//! [`crate::store::DynamoStore`]; tests may put a fake in their place.
+
+use crate::domain::{AuditEntry, Email, Member, MemberStatus, Phone, UserId};
+use crate::time::Timestamp;
+use aws_sdk_cognitoidentityprovider::types::UserStatusType;
+use std::future::Future;
+
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+#[error("Cognito {operation} failed")]
+pub struct DirectoryError {
+    pub operation: &'static str,
+    #[source]
+    pub source: Cause,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("DynamoDB {operation} failed")]
+pub struct StoreError {
+    pub operation: &'static str,
+    #[source]
+    pub source: Cause,
+}
+
+impl From<DirectoryError> for crate::ApiError {
+    fn from(error: DirectoryError) -> Self {
+        crate::ApiError::unavailable(error)
+    }
+}
+
+impl From<StoreError> for crate::ApiError {
+    fn from(error: StoreError) -> Self {
+        crate::ApiError::unavailable(error)
+    }
+}
+
+/// A user as Cognito holds them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectoryUser {
+    pub username: String,
+    pub status: UserStatusType,
+    pub enabled: bool,
+    pub org_id: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl DirectoryUser {
+    /// Invited but not yet signed in and verified: the only users a cancel may delete.
+    pub fn is_unverified(&self) -> bool {
+        matches!(self.status, UserStatusType::ForceChangePassword | UserStatusType::Unconfirmed)
+    }
+
+    pub fn belongs_to(&self, org_id: &str) -> bool {
+        self.org_id.as_deref() == Some(org_id)
+    }
+}
+
+/// A person to invite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub username: UserId,
+    pub name: String,
+    pub phone: Phone,
+    pub email: Option<Email>,
+    pub org_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creation {
+    /// Created, and the invitation sent.
+    Created,
+    /// A user with this username exists already; nothing was sent.
+    UsernameExists,
+    /// Cognito refused the phone or email as already in use.
+    ContactInUse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    AlreadyGone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resent {
+    Sent,
+    /// Cognito will not resend: the user is no longer in a state that takes an invitation.
+    NotInvitable,
+    NotFound,
+}
+
+/// A contact attribute that identifies one user of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKind {
+    Phone,
+    Email,
+}
+
+impl ContactKind {
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Self::Phone => "phone_number",
+            Self::Email => "email",
+        }
+    }
+}
+
+pub trait Directory: Send + Sync {
+    fn get_user(&self, username: &str) -> impl Future<Output = Result<Option<DirectoryUser>, DirectoryError>> + Send;
+    /// Returns false when the user does not exist.
+    fn disable(&self, username: &str) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
+    /// Returns false when the user does not exist.
+    fn enable(&self, username: &str) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
+    fn delete(&self, username: &str) -> impl Future<Output = Result<Deletion, DirectoryError>> + Send;
+    /// Creates the user and sends the invitation by SMS, and by email where one is given.
+    fn create_user(&self, user: &NewUser) -> impl Future<Output = Result<Creation, DirectoryError>> + Send;
+    fn add_to_group(&self, username: &str, group: &str) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// The users whose phone number or email address is `value`.
+    fn users_with(
+        &self,
+        kind: ContactKind,
+        value: &str,
+    ) -> impl Future<Output = Result<Vec<DirectoryUser>, DirectoryError>> + Send;
+    /// Sends the invitation again, by SMS and, when `email` is set, by email.
+    fn resend_invitation(
+        &self,
+        username: &str,
+        email: bool,
+    ) -> impl Future<Output = Result<Resent, DirectoryError>> + Send;
+}
+
+/// Whether a conditional write found things as it expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// The condition failed: the record was gone (or already there).
+    ConditionFailed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addition {
+    Added,
+    /// The membership exists already: an earlier attempt of the same invitation committed.
+    AlreadyMember,
+    /// Another user holds the phone number or email address.
+    ContactTaken,
+}
+
+/// Where a page of members starts: the last row of the page before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageKey {
+    pub user_id: String,
+    pub sort_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberPage {
+    pub members: Vec<Member>,
+    pub next: Option<PageKey>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// The `entryId` of the last entry, when more may follow.
+    pub next: Option<String>,
+}
+
+/// A response kept for replay under an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is ours: do the work, then finish or release it.
+    Claimed,
+    /// The work was done: answer with what was answered then.
+    Replay(StoredResponse),
+    /// The key was used with another request.
+    Mismatch,
+    /// Another call with this key is at work right now.
+    InFlight,
+}
+
+/// Whether a resend may go out now, under the cooldown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cooldown {
+    Claimed,
+    TooSoon { retry_after_seconds: u64 },
+    NoMember,
+}
+
+pub trait Store: Send + Sync {
+    fn get_member(
+        &self,
+        org_id: &str,
+        user_id: &UserId,
+    ) -> impl Future<Output = Result<Option<Member>, StoreError>> + Send;
+
+    /// Writes the membership, claims its phone and email, and appends the audit entry, all
+    /// or nothing.
+    fn add_member_with_audit(
+        &self,
+        member: &Member,
+        entry: &AuditEntry,
+    ) -> impl Future<Output = Result<Addition, StoreError>> + Send;
+
+    /// Records the audit entry a cancel is about to write, before it deletes anything.
+    fn mark_cancel_pending(
+        &self,
+        member: &Member,
+        entry: &AuditEntry,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+
+    /// Corrects the status mirror to verified and drops any cancel in flight.
+    fn mark_verified(&self, member: &Member) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+
+    /// Removes the membership and its contact claims and appends the audit entry, all or
+    /// nothing, and only if the membership still exists.
+    fn remove_member_with_audit(
+        &self,
+        member: &Member,
+        entry: &AuditEntry,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+
+    /// One page of an organisation's members in the Members page's order.
+    fn list_members(
+        &self,
+        org_id: &str,
+        status: Option<MemberStatus>,
+        limit: usize,
+        after: Option<&PageKey>,
+    ) -> impl Future<Output = Result<MemberPage, StoreError>> + Send;
+
+    /// Takes the right to resend now if the last invitation went out at least `cooldown`
+    /// ago, and records `now` as the time of the last one.
+    fn claim_resend(
+        &self,
+        member: &Member,
+        now: Timestamp,
+        cooldown: std::time::Duration,
+    ) -> impl Future<Output = Result<Cooldown, StoreError>> + Send;
+
+    /// Gives back a resend claimed but not sent, restoring the previous time.
+    fn release_resend(
+        &self,
+        member: &Member,
+        claimed_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn append_audit(&self, entry: &AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// One page of an organisation's audit log, newest first.
+    fn audit_page(
+        &self,
+        org_id: &str,
+        limit: usize,
+        before: Option<&str>,
+    ) -> impl Future<Output = Result<AuditPage, StoreError>> + Send;
+
+    /// Takes an `Idempotency-Key` for a request with this fingerprint.
+    fn claim_idempotency_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Keeps the response to replay for 24 hours.
+    fn finish_idempotency_key(
+        &self,
+        key: &str,
+        response: &StoredResponse,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets a key whose work failed and may be retried.
+    fn release_idempotency_key(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

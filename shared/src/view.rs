@@ -1,0 +1,102 @@
+//! What the Members page is sent: the contract's member object.
+
+use crate::domain::{Member, MemberStatus, Role};
+use crate::time;
+use serde::Serialize;
+
+pub const RESEND_INVITATION: &str = "resend-invitation";
+pub const CANCEL_INVITATION: &str = "cancel-invitation";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub user_id: String,
+    pub name: String,
+    /// Administrators only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Administrators only, where the member has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub invited_at: Option<String>,
+    pub invited_by: Option<String>,
+    pub last_invitation_sent_at: Option<String>,
+    /// What the viewer may do to this row.
+    pub actions: Vec<&'static str>,
+}
+
+impl MemberView {
+    pub fn of(member: &Member, viewer_is_admin: bool) -> Self {
+        let actions = if viewer_is_admin && member.status == MemberStatus::Unverified {
+            vec![RESEND_INVITATION, CANCEL_INVITATION]
+        } else {
+            Vec::new()
+        };
+        Self {
+            user_id: member.user_id.to_string(),
+            name: member.name.clone(),
+            phone: member.phone.clone().filter(|_| viewer_is_admin),
+            email: member.email.clone().filter(|_| viewer_is_admin),
+            role: member.role.as_str(),
+            status: member.status.as_str(),
+            invited_at: member.invited_at.map(time::rfc3339),
+            invited_by: member.invited_by.clone(),
+            last_invitation_sent_at: member.last_invitation_sent_at.map(time::rfc3339),
+            actions,
+        }
+    }
+}
+
+impl Role {
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UserId;
+
+    fn member(status: MemberStatus) -> Member {
+        Member {
+            org_id: "org".into(),
+            user_id: UserId::parse("u1").unwrap(),
+            name: "Ann".into(),
+            phone: Some("+447700900123".into()),
+            email: Some("ann@example.com".into()),
+            role: Role::Member,
+            status,
+            invited_at: time::parse("2026-11-26T09:00:00.250Z"),
+            invited_by: Some("admin".into()),
+            last_invitation_sent_at: time::parse("2026-11-26T09:00:00.250Z"),
+            cancel_pending: None,
+        }
+    }
+
+    #[test]
+    fn an_admin_sees_contacts_and_the_actions_of_an_unverified_member() {
+        let view = serde_json::to_value(MemberView::of(&member(MemberStatus::Unverified), true)).unwrap();
+        assert_eq!(view["phone"], "+447700900123");
+        assert_eq!(view["email"], "ann@example.com");
+        assert_eq!(view["actions"], serde_json::json!(["resend-invitation", "cancel-invitation"]));
+        assert_eq!(view["invitedAt"], "2026-11-26T09:00:00Z");
+        assert_eq!(view["userId"], "u1");
+    }
+
+    #[test]
+    fn a_verified_member_offers_no_actions() {
+        let view = MemberView::of(&member(MemberStatus::Verified), true);
+        assert!(view.actions.is_empty());
+    }
+
+    #[test]
+    fn a_plain_member_sees_neither_contacts_nor_actions() {
+        let view = serde_json::to_value(MemberView::of(&member(MemberStatus::Unverified), false)).unwrap();
+        assert!(view.get("phone").is_none());
+        assert!(view.get("email").is_none());
+        assert_eq!(view["actions"], serde_json::json!([]));
+    }
+}
