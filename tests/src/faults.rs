@@ -116,3 +116,44 @@ impl Intercept for Before {
         Ok(())
     }
 }
+
+/// Counts the calls a client makes, by operation.
+#[derive(Debug, Clone, Default)]
+pub struct Calls {
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Calls {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn count(&self, operation: &str) -> usize {
+        self.seen.lock().unwrap().iter().filter(|name| *name == operation).count()
+    }
+
+    pub fn total(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+
+    pub fn reset(&self) {
+        self.seen.lock().unwrap().clear();
+    }
+}
+
+impl Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        self.seen.lock().unwrap().push(operation);
+        Ok(())
+    }
+}

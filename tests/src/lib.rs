@@ -88,6 +88,25 @@ impl TestStack {
         self.deps.directory.get_user(user_id).await.expect("AdminGetUser")
     }
 
+    /// The pool's users holding this phone number.
+    pub async fn users_with_phone(&self, phone: &str) -> Vec<DirectoryUser> {
+        self.deps.directory.users_with(shared::ports::ContactKind::Phone, phone).await.expect("ListUsers")
+    }
+
+    pub async fn groups_of(&self, user_id: &str) -> Vec<String> {
+        let output = self
+            .deps
+            .directory
+            .client()
+            .admin_list_groups_for_user()
+            .user_pool_id(self.deps.directory.user_pool_id())
+            .username(user_id)
+            .send()
+            .await
+            .expect("AdminListGroupsForUser");
+        output.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect()
+    }
+
     pub async fn member(&self, org_id: &str, user_id: &str) -> Option<Member> {
         let user_id = UserId::parse(user_id).expect("a valid user id");
         self.deps.store.get_member(org_id, &user_id).await.expect("GetItem")

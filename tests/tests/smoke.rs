@@ -1,9 +1,9 @@
 //! `main`'s wiring, as a developer runs it: the built binary served by `cargo lambda watch`
 //! with the environment `make provision` writes, and a fixture sent by `cargo lambda invoke`.
 
-use members_tests::seed::{ACME, ACME_INVITEE};
+use members_tests::seed::{ACME, ACME_INVITEE, ACME_INVITEE_2};
 use members_tests::{TestStack, workspace_root};
-use shared::domain::AuditAction;
+use shared::domain::{AuditAction, MemberStatus};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -93,6 +93,26 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].action.as_str(), "Admin canceled user invite");
     assert_eq!(entries[0].request_id, "cAnc1AAAIAMEbQ=");
+
+    // Every function's binary answers through the same server.
+    let listed = invoke(port, "list-members", "events/list-members/admin-lists.json");
+    let response: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("a response");
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let page: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert!(!page["members"].as_array().unwrap().iter().any(|m| m["userId"] == ACME_INVITEE.user_id));
+
+    let invited = invoke(port, "invite-user", "events/invite-user/admin-invites-member.json");
+    let response: serde_json::Value = serde_json::from_slice(&invited.stdout).expect("a response");
+    assert_eq!(response["statusCode"], 201, "{response}");
+
+    let signed_in = invoke(port, "member-verified", "events/member-verified/invitee-signs-in.json");
+    let returned: serde_json::Value = serde_json::from_slice(&signed_in.stdout).expect("the event back");
+    let sent: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("events/member-verified/invitee-signs-in.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(returned, sent, "the trigger returns the event unchanged");
+    assert_eq!(stack.member(ACME, ACME_INVITEE_2.user_id).await.unwrap().status, MemberStatus::Verified);
 
     // The same binary refuses what it must refuse.
     let verified = invoke(port, "cancel-invitation", "events/cancel-invitation/verified-target.json");

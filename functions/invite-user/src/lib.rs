@@ -197,7 +197,12 @@ async fn finish<D: Directory, S: Store>(
 ) -> Result<Member, ApiError> {
     let result = write_records(deps, caller, meta, invitation, user_id).await;
     if result.is_err() && undo == Undo::DeleteUser {
-        // Leave no invitee in Cognito without a membership.
+        // Leave no invitee in Cognito without a membership, unless a concurrent invitation
+        // of the same phone adopted this user and wrote theirs.
+        let adopted = matches!(deps.store.get_member(&caller.org_id, user_id).await, Ok(Some(_)));
+        if adopted {
+            return result;
+        }
         if let Err(error) = deps.directory.delete(user_id.as_str()).await {
             tracing::error!(
                 error = %shared::error::error_chain(&error),

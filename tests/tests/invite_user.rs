@@ -1,0 +1,256 @@
+//! `POST /invitations` against the emulator, through the real SDK clients.
+
+use invite_user::handle;
+use lambda_http::{Body, Request, Response};
+use members_tests::faults::{Calls, Fault, When};
+use members_tests::seed::{ACME, ACME_ADMIN, GLOBEX};
+use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
+use shared::Deps;
+use shared::domain::{AuditAction, MemberStatus, Role};
+
+async fn call(deps: &Deps, request: Request) -> Response<Body> {
+    handle(deps, request).await.expect("the handler answers every request")
+}
+
+fn assert_problem(response: &Response<Body>, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(response.status(), status, "{}", json_body(response));
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body = json_body(response);
+    assert_eq!(body["code"], code, "{body}");
+    body
+}
+
+async fn invited_entries(stack: &TestStack) -> usize {
+    stack.audit_entries_of(ACME, AuditAction::Invited).await.len()
+}
+
+/// Nothing about `phone` exists anywhere.
+async fn assert_nobody_with(stack: &TestStack, phone: &str) {
+    assert!(stack.users_with_phone(phone).await.is_empty(), "no Cognito user holds {phone}");
+    let claims = stack.scan(&stack.deps.config.tables.contacts).await;
+    assert!(!claims.iter().any(|c| c["contact"].as_s().unwrap().ends_with(phone)), "no claim on {phone}");
+}
+
+#[tokio::test]
+async fn an_admin_invites_a_member() {
+    let stack = TestStack::seeded().await;
+    let before = invited_entries(&stack).await;
+
+    let response = call(&stack.deps, fixture("invite-user/admin-invites-member.json")).await;
+
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = json_body(&response);
+    let user_id = body["userId"].as_str().unwrap().to_owned();
+    assert_eq!(body["name"], "Frank Newcomer");
+    assert_eq!(body["phone"], "+447700900106");
+    assert_eq!(body["email"], "frank@acme.example");
+    assert_eq!(body["role"], "member");
+    assert_eq!(body["status"], "unverified");
+    assert_eq!(body["invitedBy"], ACME_ADMIN.sub);
+    assert_eq!(body["actions"], serde_json::json!(["resend-invitation", "cancel-invitation"]));
+    assert!(shared::time::parse(body["invitedAt"].as_str().unwrap()).is_some());
+    assert_eq!(body["invitedAt"], body["lastInvitationSentAt"]);
+    // Cognito holds the invitee, in the caller's organisation, awaiting verification.
+    let user = stack.cognito_user(&user_id).await.expect("the Cognito user exists");
+    assert_eq!(user.org_id.as_deref(), Some(ACME));
+    assert!(user.is_unverified());
+    assert_eq!(user.phone.as_deref(), Some("+447700900106"));
+    assert!(stack.groups_of(&user_id).await.is_empty());
+    // The membership and one audit entry.
+    let member = stack.member(ACME, &user_id).await.expect("the membership exists");
+    assert_eq!(member.status, MemberStatus::Unverified);
+    assert_eq!(invited_entries(&stack).await, before + 1);
+    let entry = stack.audit_entries_of(ACME, AuditAction::Invited).await.pop().unwrap();
+    assert_eq!(entry.target_id, user_id);
+    assert_eq!(entry.target_name, "Frank Newcomer");
+    assert_eq!(entry.actor_id, ACME_ADMIN.sub);
+    assert_eq!(entry.request_id, "inv01AAAIAMEbQ=");
+}
+
+#[tokio::test]
+async fn an_admin_invites_an_admin_into_the_group() {
+    let stack = TestStack::seeded().await;
+
+    let response = call(&stack.deps, fixture("invite-user/admin-invites-admin.json")).await;
+
+    assert_eq!(response.status(), 201);
+    let body = json_body(&response);
+    assert_eq!(body["role"], "admin");
+    assert!(body.get("email").is_none());
+    let user_id = body["userId"].as_str().unwrap();
+    assert_eq!(stack.groups_of(user_id).await, ["org-admin"]);
+    assert_eq!(stack.member(ACME, user_id).await.unwrap().role, Role::Admin);
+}
+
+#[tokio::test]
+async fn a_phone_or_email_in_use_anywhere_in_the_pool_is_a_conflict() {
+    let stack = TestStack::seeded().await;
+    let before = invited_entries(&stack).await;
+    for case in ["phone-in-use", "email-in-use", "phone-in-use-by-other-org"] {
+        let response = call(&stack.deps, fixture(&format!("invite-user/{case}.json"))).await;
+        assert_problem(&response, 409, "contact-in-use");
+    }
+    assert_nobody_with(&stack, "+447700900110").await;
+    assert_eq!(invited_entries(&stack).await, before);
+    assert_eq!(stack.audit_entries_of(GLOBEX, AuditAction::Invited).await.len(), 2);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
+    let stack = TestStack::seeded().await;
+    let before = invited_entries(&stack).await;
+    for (case, field) in
+        [("unknown-field", "orgId"), ("bad-phone", "phone"), ("missing-name", "name"), ("bad-role", "role")]
+    {
+        let response = call(&stack.deps, fixture(&format!("invite-user/{case}.json"))).await;
+        let body = assert_problem(&response, 400, "bad-request");
+        assert!(body["detail"].as_str().unwrap().contains(field), "{case}: {body}");
+    }
+    for raw in
+        ["", "not json", "[]", r#"{"name": 5, "phone": "+447700900120"}"#, r#"{"name": "", "phone": "+447700900120"}"#]
+    {
+        let request = fixture_with("invite-user/admin-invites-member.json", |e| e["body"] = raw.into());
+        assert_problem(&call(&stack.deps, request).await, 400, "bad-request");
+    }
+    assert_eq!(invited_entries(&stack).await, before);
+    for phone in ["+447700900111", "+447700900113", "+447700900114", "+447700900120"] {
+        assert_nobody_with(&stack, phone).await;
+    }
+}
+
+#[tokio::test]
+async fn only_an_authenticated_admin_may_invite() {
+    let stack = TestStack::seeded().await;
+
+    let member = call(&stack.deps, fixture("invite-user/caller-not-admin.json")).await;
+    let anonymous = call(&stack.deps, fixture("invite-user/no-authorizer.json")).await;
+
+    assert_problem(&member, 403, "forbidden");
+    assert_problem(&anonymous, 401, "unauthenticated");
+    assert_nobody_with(&stack, "+447700900106").await;
+}
+
+#[tokio::test]
+async fn a_repeat_with_the_same_idempotency_key_replays_and_sends_nothing() {
+    let stack = TestStack::seeded().await;
+    let cognito_calls = Calls::new();
+    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito_calls.clone())], vec![]);
+
+    let first = call(&deps, fixture("invite-user/with-idempotency-key.json")).await;
+    let again = call(&deps, fixture("invite-user/with-idempotency-key.json")).await;
+    let reused = call(&deps, fixture("invite-user/idempotency-key-reused.json")).await;
+
+    assert_eq!(first.status(), 201);
+    assert_eq!(again.status(), 201);
+    assert_eq!(json_body(&again), json_body(&first), "the first response, replayed");
+    assert_eq!(cognito_calls.count("AdminCreateUser"), 1, "one invitation sent");
+    assert_eq!(stack.users_with_phone("+447700900108").await.len(), 1);
+    assert_problem(&reused, 422, "idempotency-key-reused");
+    assert_nobody_with(&stack, "+447700900109").await;
+}
+
+#[tokio::test]
+async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() {
+    let stack = TestStack::seeded().await;
+    let failing =
+        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+
+    let first = call(&failing, fixture("invite-user/admin-invites-member.json")).await;
+
+    assert_problem(&first, 503, "unavailable");
+    assert_nobody_with(&stack, "+447700900106").await;
+    let retry = call(&stack.deps, fixture("invite-user/admin-invites-member.json")).await;
+    assert_eq!(retry.status(), 201);
+    assert_eq!(stack.users_with_phone("+447700900106").await.len(), 1);
+}
+
+#[tokio::test]
+async fn when_the_undo_fails_too_the_next_invitation_adopts_the_stranded_user() {
+    let stack = TestStack::seeded().await;
+    let failing = stack.deps_with(
+        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
+        vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))],
+    );
+
+    let first = call(&failing, fixture("invite-user/admin-invites-member.json")).await;
+    assert_problem(&first, 503, "unavailable");
+    let stranded = stack.users_with_phone("+447700900106").await;
+    assert_eq!(stranded.len(), 1, "the user the failed call could not remove");
+
+    let retry = call(&stack.deps, fixture("invite-user/admin-invites-member.json")).await;
+
+    assert_eq!(retry.status(), 201);
+    assert_eq!(json_body(&retry)["userId"], stranded[0].username.as_str(), "the same user, now a member");
+    assert_eq!(stack.users_with_phone("+447700900106").await.len(), 1);
+    assert!(stack.member(ACME, &stranded[0].username).await.is_some());
+}
+
+#[tokio::test]
+async fn with_an_idempotency_key_a_retry_after_a_crash_finds_the_same_user() {
+    let stack = TestStack::seeded().await;
+    // The first attempt dies between Cognito and DynamoDB, unable to clean up.
+    let failing = stack.deps_with(
+        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
+        vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))],
+    );
+    let first = call(&failing, fixture("invite-user/with-idempotency-key.json")).await;
+    assert_problem(&first, 503, "unavailable");
+    let cognito_calls = Calls::new();
+    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito_calls.clone())], vec![]);
+
+    let retry = call(&deps, fixture("invite-user/with-idempotency-key.json")).await;
+
+    assert_eq!(retry.status(), 201);
+    let users = stack.users_with_phone("+447700900108").await;
+    assert_eq!(users.len(), 1);
+    assert_eq!(json_body(&retry)["userId"], users[0].username.as_str());
+    assert_eq!(
+        stack
+            .audit_entries_of(ACME, AuditAction::Invited)
+            .await
+            .iter()
+            .filter(|e| e.target_id == users[0].username)
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn concurrent_invitations_of_one_phone_make_one_member() {
+    let stack = TestStack::seeded().await;
+    let attempts: Vec<_> = (0..4)
+        .map(|n| {
+            let deps = stack.deps.clone();
+            let request = fixture_with("invite-user/admin-invites-member.json", |e| {
+                e["requestContext"]["requestId"] = format!("concurrent-{n}").into();
+            });
+            tokio::spawn(async move {
+                let response = call(&deps, request).await;
+                (response.status().as_u16(), json_body(&response))
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for attempt in attempts {
+        let (status, body) = attempt.await.unwrap();
+        match status {
+            201 => created.push(body["userId"].as_str().unwrap().to_owned()),
+            409 => assert_eq!(body["code"], "contact-in-use"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+
+    assert!(!created.is_empty());
+    created.dedup();
+    assert_eq!(created.len(), 1, "every success names the same member");
+    assert_eq!(stack.users_with_phone("+447700900106").await.len(), 1, "one Cognito user holds the phone");
+    let members = stack.scan(&stack.deps.config.tables.members).await;
+    assert_eq!(
+        members
+            .iter()
+            .filter(|m| m.get("phone").and_then(|p| p.as_s().ok()).map(String::as_str) == Some("+447700900106"))
+            .count(),
+        1
+    );
+}

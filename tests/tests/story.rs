@@ -1,0 +1,42 @@
+//! The Members page's story end to end: invite, see, cancel, invite again.
+
+use members_tests::seed::ACME;
+use members_tests::{TestStack, fixture, fixture_with, json_body, retarget};
+use serde_json::Value;
+use shared::domain::AuditAction;
+
+fn row<'a>(list: &'a Value, user_id: &str) -> Option<&'a Value> {
+    list["members"].as_array().unwrap().iter().find(|m| m["userId"] == user_id)
+}
+
+#[tokio::test]
+async fn invite_list_cancel_and_invite_again() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+
+    let invited = invite_user::handle(deps, fixture("invite-user/admin-invites-member.json")).await.unwrap();
+    assert_eq!(invited.status(), 201);
+    let user_id = json_body(&invited)["userId"].as_str().unwrap().to_owned();
+
+    let listed = json_body(&list_members::handle(deps, fixture("list-members/admin-lists.json")).await.unwrap());
+    let frank = row(&listed, &user_id).expect("Frank is listed");
+    assert_eq!(frank["status"], "unverified");
+    assert_eq!(frank["actions"], serde_json::json!(["resend-invitation", "cancel-invitation"]));
+
+    let cancel = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, &user_id));
+    assert_eq!(cancel_invitation::handle(deps, cancel).await.unwrap().status(), 204);
+    let listed = json_body(&list_members::handle(deps, fixture("list-members/admin-lists.json")).await.unwrap());
+    assert!(row(&listed, &user_id).is_none(), "Frank is gone from the list");
+    let canceled = stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await;
+    assert_eq!(canceled.len(), 1);
+    assert_eq!(canceled[0].target_id, user_id);
+    assert_eq!(canceled[0].target_name, "Frank Newcomer");
+    assert!(!stack.cognito_user_exists(&user_id).await);
+
+    let again = invite_user::handle(deps, fixture("invite-user/admin-invites-member.json")).await.unwrap();
+    assert_eq!(again.status(), 201, "{}", json_body(&again));
+    let new_id = json_body(&again)["userId"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, user_id, "a new user, a new id");
+    let listed = json_body(&list_members::handle(deps, fixture("list-members/admin-lists.json")).await.unwrap());
+    assert_eq!(row(&listed, &new_id).expect("listed again")["status"], "unverified");
+}
