@@ -27,8 +27,10 @@ cat <<EOT
 The demo stack is up. In another terminal, from this folder:
 
   export PATH="\$PWD/.tools/venv/bin:\$PATH"
+  cargo lambda invoke invite-user --data-file events/invite-user/admin-invites-member.json
+  cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
   cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/admin-cancels-unverified.json
-  cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/verified-target.json
+  cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
 
 Every file under events/<function>/ does what its name says. The functions' environment
 is in .local/env; Ctrl-C here stops the functions and the emulator.

@@ -129,6 +129,33 @@ impl DynamoStore {
         claims
     }
 
+    /// The audit entry as a transaction item, written only if its key is new.
+    fn audit_put(&self, entry: &AuditEntry) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.tables.audit)
+            .set_item(Some(audit_item(entry)))
+            .condition_expression("attribute_not_exists(entryId)")
+            .build()
+            .map_err(|e| failed("TransactWriteItems", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The entry id doubles as the transaction's idempotency token, so an SDK retry of a
+    /// transaction that did commit is not applied twice.
+    async fn commit(
+        &self,
+        items: Vec<TransactWriteItem>,
+        entry: &AuditEntry,
+    ) -> Result<(), SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(&entry.id)
+            .send()
+            .await
+            .map(|_| ())
+    }
+
     /// Writes a membership record as it is, without claims or audit (tests and tools).
     pub async fn put_member_record(&self, member: &Member) -> Result<(), StoreError> {
         self.client
@@ -219,25 +246,8 @@ impl Store for DynamoStore {
                     .build(),
             );
         }
-        items.push(
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.tables.audit)
-                        .set_item(Some(audit_item(entry)))
-                        .condition_expression("attribute_not_exists(entryId)")
-                        .build()
-                        .map_err(build)?,
-                )
-                .build(),
-        );
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(&entry.id)
-            .send()
-            .await;
+        items.push(self.audit_put(entry)?);
+        let result = self.commit(items, entry).await;
         match result {
             Ok(_) => Ok(Addition::Added),
             Err(error) => match failed_conditions(&error) {
@@ -291,8 +301,7 @@ impl Store for DynamoStore {
 
     /// The removal is conditional on the membership still existing, so of two cancels racing
     /// to finish only one commits, and only one entry is ever written; the entry itself is
-    /// conditional on its key being new. The entry id doubles as the transaction's
-    /// idempotency token, so an SDK retry of a transaction that did commit is not applied twice.
+    /// conditional on its key being new.
     async fn remove_member_with_audit(&self, member: &Member, entry: &AuditEntry) -> Result<Outcome, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| failed("TransactWriteItems", e);
         let mut items = vec![
@@ -320,25 +329,8 @@ impl Store for DynamoStore {
                     .build(),
             );
         }
-        items.push(
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.tables.audit)
-                        .set_item(Some(audit_item(entry)))
-                        .condition_expression("attribute_not_exists(entryId)")
-                        .build()
-                        .map_err(build)?,
-                )
-                .build(),
-        );
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(&entry.id)
-            .send()
-            .await;
+        items.push(self.audit_put(entry)?);
+        let result = self.commit(items, entry).await;
         match result {
             Ok(_) => Ok(Outcome::Done),
             Err(error) if failed_conditions(&error).is_some() => Ok(Outcome::ConditionFailed),
