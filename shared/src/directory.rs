@@ -40,6 +40,7 @@ fn user(username: &str, status: Option<&UserStatusType>, enabled: bool, attribut
         status: status.cloned().unwrap_or(UserStatusType::UnknownValue),
         enabled,
         org_id: attribute(attributes, ORG_ATTRIBUTE),
+        name: attribute(attributes, "name"),
         phone: attribute(attributes, "phone_number"),
         email: attribute(attributes, "email"),
     }
@@ -159,17 +160,30 @@ impl Directory for CognitoDirectory {
             .collect())
     }
 
-    async fn resend_invitation(&self, username: &str, email: bool) -> Result<Resent, DirectoryError> {
+    async fn resend_invitation(&self, user: &DirectoryUser) -> Result<Resent, DirectoryError> {
         let mut mediums = vec![DeliveryMediumType::Sms];
-        if email {
+        if user.email.is_some() {
             mediums.push(DeliveryMediumType::Email);
         }
+        // The user's own attributes go with the request, unchanged: Cognito keeps them on a
+        // RESEND, and emulators that rebuild the user from the request keep them too.
+        let attributes = [
+            ("name", &user.name),
+            ("phone_number", &user.phone),
+            ("email", &user.email),
+            (ORG_ATTRIBUTE, &user.org_id),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|value| attr(name, value)))
+        .collect();
+        let username = user.username.as_str();
         let result = self
             .client
             .admin_create_user()
             .user_pool_id(&self.user_pool_id)
             .username(username)
             .message_action(MessageActionType::Resend)
+            .set_user_attributes(Some(attributes))
             .set_desired_delivery_mediums(Some(mediums))
             .send()
             .await;

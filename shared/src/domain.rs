@@ -166,6 +166,11 @@ pub struct Member {
     pub invited_at: Option<Timestamp>,
     pub invited_by: Option<String>,
     pub last_invitation_sent_at: Option<Timestamp>,
+    /// When the invitation was last sent again: the resend cooldown runs from here.
+    pub last_resent_at: Option<Timestamp>,
+    /// The audit entry of a resend that was claimed and is being sent; written to the log
+    /// once sent, or by whoever next finds it here if the resend stopped after sending.
+    pub resend_pending: Option<AuditEntry>,
     /// Set just before a cancel deletes the Cognito user: the audit entry that the cancel
     /// will write. If the function dies after the deletion, the next call finds the user gone
     /// and this entry here, and finishes the job with it.
@@ -210,6 +215,29 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// A new entry: `caller` did `action` to `target` at `at`, in the request `meta`.
+    pub fn new(
+        action: AuditAction,
+        caller: &crate::identity::Caller,
+        meta: &crate::http::RequestMeta,
+        target: &Member,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            org_id: caller.org_id.clone(),
+            action,
+            occurred_at: at,
+            actor_id: caller.id.clone(),
+            actor_name: caller.display_name.clone(),
+            target_id: target.user_id.to_string(),
+            target_name: target.name.clone(),
+            request_id: meta.request_id.clone(),
+            source_ip: meta.source_ip.clone(),
+            user_agent: meta.user_agent.clone(),
+        }
+    }
+
     /// The entry's sort key within its organisation: time first, so that the log reads
     /// newest first, then the id, so that two entries of one millisecond stay distinct.
     pub fn entry_key(&self) -> String {

@@ -44,6 +44,7 @@ pub struct DirectoryUser {
     pub status: UserStatusType,
     pub enabled: bool,
     pub org_id: Option<String>,
+    pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
 }
@@ -125,12 +126,8 @@ pub trait Directory: Send + Sync {
         kind: ContactKind,
         value: &str,
     ) -> impl Future<Output = Result<Vec<DirectoryUser>, DirectoryError>> + Send;
-    /// Sends the invitation again, by SMS and, when `email` is set, by email.
-    fn resend_invitation(
-        &self,
-        username: &str,
-        email: bool,
-    ) -> impl Future<Output = Result<Resent, DirectoryError>> + Send;
+    /// Sends `user`'s invitation again, by SMS and, where they have an email, by email.
+    fn resend_invitation(&self, user: &DirectoryUser) -> impl Future<Output = Result<Resent, DirectoryError>> + Send;
 }
 
 /// Whether a conditional write found things as it expected.
@@ -240,20 +237,29 @@ pub trait Store: Send + Sync {
         after: Option<&PageKey>,
     ) -> impl Future<Output = Result<MemberPage, StoreError>> + Send;
 
-    /// Takes the right to resend now if the last invitation went out at least `cooldown`
-    /// ago, and records `now` as the time of the last one.
+    /// Takes the right to resend now if the last resend went out at least `cooldown` ago:
+    /// records `now` as the time of the last invitation and of the last resend, and keeps
+    /// `entry`, the resend's audit entry, pending on the membership.
     fn claim_resend(
         &self,
         member: &Member,
         now: Timestamp,
         cooldown: std::time::Duration,
+        entry: &AuditEntry,
     ) -> impl Future<Output = Result<Cooldown, StoreError>> + Send;
 
-    /// Gives back a resend claimed but not sent, restoring the previous time.
+    /// Gives back a resend claimed but not sent: the times as they were, no entry pending.
     fn release_resend(
         &self,
         member: &Member,
         claimed_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes a resend's pending entry to the log (once, whoever calls) and clears it.
+    fn complete_resend(
+        &self,
+        member: &Member,
+        entry: &AuditEntry,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn append_audit(&self, entry: &AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -385,7 +385,13 @@ impl Store for DynamoStore {
         Ok(MemberPage { members, next })
     }
 
-    async fn claim_resend(&self, member: &Member, now: Timestamp, cooldown: Duration) -> Result<Cooldown, StoreError> {
+    async fn claim_resend(
+        &self,
+        member: &Member,
+        now: Timestamp,
+        cooldown: Duration,
+        entry: &AuditEntry,
+    ) -> Result<Cooldown, StoreError> {
         let cooldown_delta = chrono::Duration::from_std(cooldown).unwrap_or(chrono::Duration::MAX);
         let threshold = now.checked_sub_signed(cooldown_delta).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
         let result = self
@@ -393,12 +399,13 @@ impl Store for DynamoStore {
             .update_item()
             .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("SET lastInvitationSentAt = :now")
+            .update_expression("SET lastInvitationSentAt = :now, lastResentAt = :now, resendPending = :entry")
             .condition_expression(
-                "attribute_exists(userId) AND (attribute_not_exists(lastInvitationSentAt) OR lastInvitationSentAt <= :threshold)",
+                "attribute_exists(userId) AND (attribute_not_exists(lastResentAt) OR lastResentAt <= :threshold)",
             )
             .expression_attribute_values(":now", s(&time::sortable(now)))
             .expression_attribute_values(":threshold", s(&time::sortable(threshold)))
+            .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)))
             .send()
             .await;
         match result {
@@ -407,7 +414,7 @@ impl Store for DynamoStore {
                 let Some(current) = self.get_member(&member.org_id, &member.user_id).await? else {
                     return Ok(Cooldown::NoMember);
                 };
-                let last = current.last_invitation_sent_at.unwrap_or(now);
+                let last = current.last_resent_at.unwrap_or(now);
                 let wait = (last + cooldown_delta - now).num_milliseconds().max(0);
                 // Whole seconds, rounded up, and at least one.
                 Ok(Cooldown::TooSoon { retry_after_seconds: ((wait + 999) / 1000).max(1) as u64 })
@@ -417,22 +424,54 @@ impl Store for DynamoStore {
     }
 
     async fn release_resend(&self, member: &Member, claimed_at: Timestamp) -> Result<(), StoreError> {
+        let mut set = Vec::new();
+        let mut remove = vec!["resendPending"];
         let mut update = self
             .client
             .update_item()
             .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .condition_expression("lastInvitationSentAt = :claimed")
+            .condition_expression("lastResentAt = :claimed")
             .expression_attribute_values(":claimed", s(&time::sortable(claimed_at)));
-        update = match member.last_invitation_sent_at {
-            Some(previous) => update
-                .update_expression("SET lastInvitationSentAt = :previous")
-                .expression_attribute_values(":previous", s(&time::sortable(previous))),
-            None => update.update_expression("REMOVE lastInvitationSentAt"),
-        };
-        match update.send().await {
+        for (attribute, previous) in
+            [("lastInvitationSentAt", member.last_invitation_sent_at), ("lastResentAt", member.last_resent_at)]
+        {
+            match previous {
+                Some(previous) => {
+                    set.push(format!("{attribute} = :{attribute}"));
+                    update = update.expression_attribute_values(format!(":{attribute}"), s(&time::sortable(previous)));
+                }
+                None => remove.push(attribute),
+            }
+        }
+        let mut expression = String::new();
+        if !set.is_empty() {
+            expression.push_str(&format!("SET {} ", set.join(", ")));
+        }
+        expression.push_str(&format!("REMOVE {}", remove.join(", ")));
+        match update.update_expression(expression).send().await {
             Ok(_) => Ok(()),
-            // Someone resent since: their time stands.
+            // Someone resent since: their claim stands.
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed("UpdateItem", e)),
+        }
+    }
+
+    async fn complete_resend(&self, member: &Member, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.append_audit(entry).await?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.members)
+            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+            .update_expression("REMOVE resendPending")
+            .condition_expression("resendPending.id = :id")
+            .expression_attribute_values(":id", s(&entry.id))
+            .send()
+            .await;
+        match result {
+            // Gone, or another resend's entry is pending now: nothing of ours to clear.
+            Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(failed("UpdateItem", e)),
         }
@@ -593,6 +632,7 @@ pub fn member_item(member: &Member) -> Item {
         ("invitedAt", member.invited_at.map(time::sortable)),
         ("invitedBy", member.invited_by.clone()),
         ("lastInvitationSentAt", member.last_invitation_sent_at.map(time::sortable)),
+        ("lastResentAt", member.last_resent_at.map(time::sortable)),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -601,6 +641,9 @@ pub fn member_item(member: &Member) -> Item {
     }
     if let Some(entry) = &member.cancel_pending {
         item.insert("cancelPending".into(), AttributeValue::M(audit_item(entry)));
+    }
+    if let Some(entry) = &member.resend_pending {
+        item.insert("resendPending".into(), AttributeValue::M(audit_item(entry)));
     }
     item
 }
@@ -617,6 +660,11 @@ pub fn member_from_item(item: &Item) -> Option<Member> {
         invited_at: timestamp(item, "invitedAt"),
         invited_by: text(item, "invitedBy"),
         last_invitation_sent_at: timestamp(item, "lastInvitationSentAt"),
+        last_resent_at: timestamp(item, "lastResentAt"),
+        resend_pending: match item.get("resendPending") {
+            Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
+            _ => None,
+        },
         cancel_pending: match item.get("cancelPending") {
             Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
             _ => None,
@@ -692,6 +740,8 @@ mod tests {
             invited_at: time::parse("2026-11-26T09:00:00.123Z"),
             invited_by: Some("admin-1".into()),
             last_invitation_sent_at: time::parse("2026-11-26T09:00:00Z"),
+            last_resent_at: None,
+            resend_pending: None,
             cancel_pending: None,
         };
         assert_eq!(member_from_item(&member_item(&member)), Some(member));

@@ -72,6 +72,8 @@ mod tests {
             invited_at: time::parse("2026-11-26T09:00:00.250Z"),
             invited_by: Some("admin".into()),
             last_invitation_sent_at: time::parse("2026-11-26T09:00:00.250Z"),
+            last_resent_at: None,
+            resend_pending: None,
             cancel_pending: None,
         }
     }

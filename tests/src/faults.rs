@@ -157,3 +157,48 @@ impl Intercept for Calls {
         Ok(())
     }
 }
+
+/// Replaces the emulator's answer to one operation with a service error, as AWS would send
+/// it: for behaviour the emulator does not have (Cognito refusing to resend to a confirmed
+/// user, say). The call itself still reaches the emulator.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    operation: &'static str,
+    status: u16,
+    error_type: &'static str,
+    message: &'static str,
+}
+
+impl Answer {
+    pub fn error(operation: &'static str, status: u16, error_type: &'static str, message: &'static str) -> Self {
+        Self { operation, status, error_type, message }
+    }
+}
+
+impl Intercept for Answer {
+    fn name(&self) -> &'static str {
+        "InjectedAnswer"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<
+            '_,
+        >,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<Metadata>().is_none_or(|m| m.name() != self.operation) {
+            return Ok(());
+        }
+        let body = format!(r#"{{"__type":"{}","message":"{}"}}"#, self.error_type, self.message);
+        let mut response = aws_smithy_runtime_api::http::Response::new(
+            self.status.try_into()?,
+            aws_smithy_types::body::SdkBody::from(body),
+        );
+        response.headers_mut().insert("content-type", "application/x-amz-json-1.1");
+        response.headers_mut().insert("x-amzn-errortype", self.error_type);
+        *context.response_mut() = response;
+        Ok(())
+    }
+}

@@ -146,6 +146,8 @@ async fn put_members(stack: &TestStack, org_id: &str, count: usize) -> Vec<Membe
             invited_at: None,
             invited_by: None,
             last_invitation_sent_at: None,
+            last_resent_at: None,
+            resend_pending: None,
             cancel_pending: None,
         })
         .collect();

@@ -114,6 +114,26 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     assert_eq!(returned, sent, "the trigger returns the event unchanged");
     assert_eq!(stack.member(ACME, ACME_INVITEE_2.user_id).await.unwrap().status, MemberStatus::Verified);
 
+    let resent = invoke(port, "resend-invitation", "events/resend-invitation/with-idempotency-key.json");
+    let response: serde_json::Value = serde_json::from_slice(&resent.stdout).expect("a response");
+    // Cognito, not the mirror the trigger fixture touched, decides: Dan has not verified there.
+    assert_eq!(response["statusCode"], 202, "{response}");
+    let resent = invoke(port, "resend-invitation", "events/resend-invitation/admin-of-other-org.json");
+    let response: serde_json::Value = serde_json::from_slice(&resent.stdout).expect("a response");
+    assert_eq!(response["statusCode"], 404, "{response}");
+
+    let log = invoke(port, "list-audit-log", "events/list-audit-log/admin-reads-log.json");
+    let response: serde_json::Value = serde_json::from_slice(&log.stdout).expect("a response");
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let page: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    let actions: Vec<&str> =
+        page["entries"].as_array().unwrap()[..3].iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["Admin resent user invite", "Admin invited user", "Admin canceled user invite"],
+        "newest first"
+    );
+
     // The same binary refuses what it must refuse.
     let verified = invoke(port, "cancel-invitation", "events/cancel-invitation/verified-target.json");
     let response: serde_json::Value = serde_json::from_slice(&verified.stdout).expect("a response");

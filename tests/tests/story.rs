@@ -40,3 +40,38 @@ async fn invite_list_cancel_and_invite_again() {
     let listed = json_body(&list_members::handle(deps, fixture("list-members/admin-lists.json")).await.unwrap());
     assert_eq!(row(&listed, &new_id).expect("listed again")["status"], "unverified");
 }
+
+#[tokio::test]
+async fn invite_resend_resend_cancel_and_read_the_log_tab() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let invited = invite_user::handle(deps, fixture("invite-user/admin-invites-member.json")).await.unwrap();
+    let user_id = json_body(&invited)["userId"].as_str().unwrap().to_owned();
+    let resend = || fixture_with("resend-invitation/admin-resends-invitation.json", |e| retarget(e, &user_id));
+
+    let first = resend_invitation::handle(deps, resend()).await.unwrap();
+    let second = resend_invitation::handle(deps, resend()).await.unwrap();
+    let cancel = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, &user_id));
+    let canceled = cancel_invitation::handle(deps, cancel).await.unwrap();
+    let log = json_body(&list_audit_log::handle(deps, fixture("list-audit-log/admin-reads-log.json")).await.unwrap());
+
+    assert_eq!((first.status().as_u16(), second.status().as_u16(), canceled.status().as_u16()), (202, 429, 204));
+    let franks: Vec<(&str, &str, &str)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"]["id"] == user_id.as_str())
+        .map(|e| {
+            (e["action"].as_str().unwrap(), e["actor"]["name"].as_str().unwrap(), e["target"]["name"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        franks,
+        [
+            ("Admin canceled user invite", "Ada Admin", "Frank Newcomer"),
+            ("Admin resent user invite", "Ada Admin", "Frank Newcomer"),
+            ("Admin invited user", "Ada Admin", "Frank Newcomer"),
+        ],
+        "newest first"
+    );
+}

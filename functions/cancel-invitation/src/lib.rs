@@ -56,6 +56,11 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
     let Some(member) = store.get_member(&caller.org_id, target).await? else {
         return Err(ApiError::NotFound);
     };
+    // A resend that stopped after sending left its entry here; the membership is about to
+    // go, so write it now (at most once: its key is fixed).
+    if let Some(resent) = &member.resend_pending {
+        store.complete_resend(&member, resent).await?;
+    }
     let Some(user) = directory.get_user(target.as_str()).await? else {
         return finish_interrupted_cancel(deps, &member).await;
     };
@@ -70,7 +75,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
         return refuse_verified(deps, &member, disabled_by_cancel).await;
     }
 
-    let entry = audit_entry(caller, meta, &member);
+    let entry = AuditEntry::new(AuditAction::CanceledInvite, caller, meta, &member, shared::time::now());
     if store.mark_cancel_pending(&member, &entry).await? == Outcome::ConditionFailed {
         return Err(ApiError::NotFound);
     }
@@ -143,21 +148,5 @@ async fn finish<D: Directory, S: Store>(
         Outcome::Done => Ok(()),
         // Another cancel committed first; this one has nothing left to do.
         Outcome::ConditionFailed => Err(ApiError::NotFound),
-    }
-}
-
-fn audit_entry(caller: &Caller, meta: &RequestMeta, member: &Member) -> AuditEntry {
-    AuditEntry {
-        id: uuid::Uuid::new_v4().to_string(),
-        org_id: caller.org_id.clone(),
-        action: AuditAction::CanceledInvite,
-        occurred_at: shared::time::now(),
-        actor_id: caller.id.clone(),
-        actor_name: caller.display_name.clone(),
-        target_id: member.user_id.to_string(),
-        target_name: member.name.clone(),
-        request_id: meta.request_id.clone(),
-        source_ip: meta.source_ip.clone(),
-        user_agent: meta.user_agent.clone(),
     }
 }

@@ -235,21 +235,11 @@ async fn write_records<D: Directory, S: Store>(
         invited_at: Some(now),
         invited_by: Some(caller.id.clone()),
         last_invitation_sent_at: Some(now),
+        last_resent_at: None,
+        resend_pending: None,
         cancel_pending: None,
     };
-    let entry = AuditEntry {
-        id: uuid::Uuid::new_v4().to_string(),
-        org_id: caller.org_id.clone(),
-        action: AuditAction::Invited,
-        occurred_at: now,
-        actor_id: caller.id.clone(),
-        actor_name: caller.display_name.clone(),
-        target_id: user_id.to_string(),
-        target_name: member.name.clone(),
-        request_id: meta.request_id.clone(),
-        source_ip: meta.source_ip.clone(),
-        user_agent: meta.user_agent.clone(),
-    };
+    let entry = AuditEntry::new(AuditAction::Invited, caller, meta, &member, now);
     match deps.store.add_member_with_audit(&member, &entry).await? {
         Addition::Added => Ok(member),
         // An earlier attempt of this invitation committed: answer with what it wrote.

@@ -1,0 +1,114 @@
+//! `GET /audit-log?limit=50&cursor=…`: the organisation's Log tab, newest first, for its
+//! administrators. One DynamoDB query per page.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::{Deserialize, Serialize};
+use shared::cursor;
+use shared::domain::AuditEntry;
+use shared::http::{RequestMeta, decide, json, parse_limit, query_parameters, record_caller};
+use shared::identity::Caller;
+use shared::ports::Store;
+use shared::{ApiError, Deps};
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 100;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    pub entries: Vec<EntryView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Party {
+    pub id: String,
+    pub name: String,
+}
+
+/// One line of the Log tab, as the contract shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryView {
+    pub id: String,
+    pub action: &'static str,
+    pub occurred_at: String,
+    pub actor: Party,
+    pub target: Party,
+    pub request_id: String,
+    pub source_ip: String,
+    pub user_agent: String,
+}
+
+impl From<&AuditEntry> for EntryView {
+    fn from(entry: &AuditEntry) -> Self {
+        Self {
+            id: entry.id.clone(),
+            action: entry.action.as_str(),
+            occurred_at: shared::time::rfc3339(entry.occurred_at),
+            actor: Party { id: entry.actor_id.clone(), name: entry.actor_name.clone() },
+            target: Party { id: entry.target_id.clone(), name: entry.target_name.clone() },
+            request_id: entry.request_id.clone(),
+            source_ip: entry.source_ip.clone(),
+            user_agent: entry.user_agent.clone(),
+        }
+    }
+}
+
+/// Where the next page starts: the key of the last entry shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Position {
+    entry: String,
+}
+
+/// An entry key this log could have made: a timestamp, `#`, an id.
+fn decode_cursor(raw: &str, org_id: &str) -> Result<String, ApiError> {
+    let position: Position = cursor::decode(raw, org_id)?;
+    let well_formed = position.entry.split_once('#').is_some_and(|(at, id)| {
+        shared::time::parse(at).is_some() && !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if well_formed { Ok(position.entry) } else { Err(cursor::invalid()) }
+}
+
+pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
+    let meta = RequestMeta::from_request(&request);
+    Ok(decide("list-audit-log", &meta, "listed", list(deps, &request)).await)
+}
+
+async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = Caller::from_request(request)?;
+    record_caller(&caller);
+    caller.require_admin(&deps.config.admin_group)?;
+    let query = query_parameters(request, &["limit", "cursor"])?;
+    let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
+    let before = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id)).transpose()?;
+    let page = deps.store.audit_page(&caller.org_id, limit, before.as_deref()).await?;
+    let body = LogPage {
+        entries: page.entries.iter().map(EntryView::from).collect(),
+        next_cursor: page.next.map(|entry| cursor::encode(&caller.org_id, &Position { entry })),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_names_an_entry_key_of_the_callers_log() {
+        let key = "2026-11-26T09:00:00.123Z#0b4f5a56-8a6e-4d44-a2a7-2a8e0e1f6c3d".to_owned();
+        let raw = cursor::encode("org-a", &Position { entry: key.clone() });
+        assert_eq!(decode_cursor(&raw, "org-a").unwrap(), key);
+        assert!(decode_cursor(&raw, "org-b").is_err());
+    }
+
+    #[test]
+    fn a_forged_entry_key_is_refused() {
+        for entry in ["", "zzz", "2026-11-26T09:00:00Z#", "yesterday#abc", "2026-11-26T09:00:00Z#a b"] {
+            let raw = cursor::encode("org-a", &Position { entry: entry.into() });
+            assert!(decode_cursor(&raw, "org-a").is_err(), "{entry:?}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let deps = &shared::start().await?;
+    run(service_fn(move |request| list_audit_log::handle(deps, request))).await
+}

@@ -1,0 +1,124 @@
+//! `POST /invitations/{userId}/resend`: an administrator sends an unverified invitee's
+//! invitation again, at most once per `RESEND_COOLDOWN_SECONDS`.
+//!
+//! The order of calls, and what each failure leaves behind:
+//!
+//! 1. read the membership (caller's organisation only) and the Cognito user: a verified user
+//!    corrects the status mirror and is answered 409; nothing else changed;
+//! 2. claim the resend on the membership, conditional on the cooldown: of two concurrent
+//!    resends only one claims, so only one message goes out. The claim carries the audit
+//!    entry, pending;
+//! 3. `AdminCreateUser` with `MessageAction=RESEND`: on failure the claim is given back, so
+//!    a retry is not refused as too soon;
+//! 4. write the pending entry to the log and clear it. If this fails, the message went out:
+//!    the answer is still 202, and the entry stays on the membership until the next resend or
+//!    cancel writes it (once: its key is fixed).
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use shared::domain::{AuditAction, AuditEntry, UserId};
+use shared::http::{RequestMeta, decide, json, path_parameter, record_caller, record_target};
+use shared::idempotency::{self, IdempotencyKey};
+use shared::identity::Caller;
+use shared::ports::{Cooldown, Directory, Resent, Store};
+use shared::time::Timestamp;
+use shared::{ApiError, Deps};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResendAccepted {
+    pub user_id: String,
+    pub last_invitation_sent_at: String,
+}
+
+pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
+    let meta = RequestMeta::from_request(&request);
+    Ok(decide("resend-invitation", &meta, "resent", authorise_and_resend(deps, &request, &meta)).await)
+}
+
+async fn authorise_and_resend<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    request: &Request,
+    meta: &RequestMeta,
+) -> Result<Response<Body>, ApiError> {
+    let target = path_parameter(request, "userId");
+    if let Some(target) = &target {
+        record_target(target);
+    }
+    let caller = Caller::from_request(request)?;
+    record_caller(&caller);
+    caller.require_admin(&deps.config.admin_group)?;
+    let target = target
+        .ok_or_else(|| ApiError::BadRequest("The path must name the invitee: /invitations/{userId}/resend.".into()))?;
+    let target = UserId::parse(&target)?;
+    let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
+    let now = shared::time::now();
+    idempotency::once(&deps.store, key.as_ref(), &idempotency::fingerprint(request), now, async {
+        match resend_invitation(deps, &caller, meta, &target, now).await {
+            Ok(accepted) => json(StatusCode::ACCEPTED, &accepted),
+            Err(error) => error.into_response(),
+        }
+    })
+    .await
+}
+
+/// The rule itself, for a caller already known to be an administrator.
+pub async fn resend_invitation<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    caller: &Caller,
+    meta: &RequestMeta,
+    target: &UserId,
+    now: Timestamp,
+) -> Result<ResendAccepted, ApiError> {
+    let Deps { directory, store, config } = deps;
+    let Some(member) = store.get_member(&caller.org_id, target).await? else {
+        return Err(ApiError::NotFound);
+    };
+    if let Some(earlier) = &member.resend_pending {
+        // An earlier resend stopped after sending: its entry is written first, once.
+        store.complete_resend(&member, earlier).await?;
+    }
+    let Some(user) = directory.get_user(target.as_str()).await? else {
+        tracing::warn!("membership record without a Cognito user");
+        return Err(ApiError::NotFound);
+    };
+    if !user.belongs_to(&caller.org_id) {
+        tracing::warn!(cognito_org = ?user.org_id, "membership record and Cognito disagree on the organisation");
+        return Err(ApiError::NotFound);
+    }
+    if !user.is_unverified() {
+        store.mark_verified(&member).await?;
+        return Err(ApiError::AlreadyVerified);
+    }
+
+    let entry = AuditEntry::new(AuditAction::ResentInvite, caller, meta, &member, now);
+    match store.claim_resend(&member, now, config.resend_cooldown, &entry).await? {
+        Cooldown::Claimed => {}
+        Cooldown::TooSoon { retry_after_seconds } => return Err(ApiError::ResendTooSoon { retry_after_seconds }),
+        Cooldown::NoMember => return Err(ApiError::NotFound),
+    }
+    let sent = directory.resend_invitation(&user).await;
+    let refusal = match sent {
+        Ok(Resent::Sent) => None,
+        Ok(Resent::NotInvitable) => Some(ApiError::AlreadyVerified),
+        Ok(Resent::NotFound) => Some(ApiError::NotFound),
+        Err(error) => Some(error.into()),
+    };
+    if let Some(refusal) = refusal {
+        // Nothing went out: give the claim back so that the cooldown does not hold.
+        store.release_resend(&member, now).await?;
+        if matches!(refusal, ApiError::AlreadyVerified) {
+            // Cognito will not resend to a user who has confirmed since we read them.
+            store.mark_verified(&member).await?;
+        }
+        return Err(refusal);
+    }
+    if let Err(error) = store.complete_resend(&member, &entry).await {
+        tracing::error!(
+            error = %shared::error::error_chain(&error),
+            "the invitation went out but its audit entry is still pending on the membership"
+        );
+    }
+    Ok(ResendAccepted { user_id: target.to_string(), last_invitation_sent_at: shared::time::rfc3339(now) })
+}

@@ -1,0 +1,138 @@
+//! `GET /audit-log` against the emulator, through the real SDK clients.
+
+use lambda_http::{Body, Request, Response};
+use list_audit_log::handle;
+use members_tests::faults::Calls;
+use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, GLOBEX};
+use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
+use serde_json::Value;
+use shared::Deps;
+use shared::domain::{AuditAction, AuditEntry};
+use shared::ports::Store;
+
+async fn call(deps: &Deps, request: Request) -> Response<Body> {
+    handle(deps, request).await.expect("the handler answers every request")
+}
+
+fn with_query(case: &str, query: &[(&str, &str)]) -> Request {
+    fixture_with(case, |e| {
+        e["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+        e["rawQueryString"] = query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&").into();
+    })
+}
+
+#[tokio::test]
+async fn an_admin_reads_the_log_newest_first_in_the_contract_shape() {
+    let stack = TestStack::seeded().await;
+    let canceled = cancel_invitation::handle(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json"))
+        .await
+        .unwrap();
+    assert_eq!(canceled.status(), 204);
+
+    let response = call(&stack.deps, fixture("list-audit-log/admin-reads-log.json")).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = json_body(&response);
+    let entries = body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 6, "five seeded invitations and the cancel");
+    let newest = &entries[0];
+    assert_eq!(newest["action"], "Admin canceled user invite");
+    assert_eq!(newest["actor"], serde_json::json!({"id": ACME_ADMIN.sub, "name": "Ada Admin"}));
+    assert_eq!(newest["target"], serde_json::json!({"id": ACME_INVITEE.user_id, "name": "Carol Invitee"}));
+    assert_eq!(newest["requestId"], "cAnc1AAAIAMEbQ=");
+    assert_eq!(newest["sourceIp"], "203.0.113.24");
+    assert!(newest["userAgent"].as_str().unwrap().contains("AdminConsole"));
+    assert!(shared::time::parse(newest["occurredAt"].as_str().unwrap()).is_some());
+    let keys: Vec<&str> = newest.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 8, "{keys:?}");
+    assert!(entries[1..].iter().all(|e| e["action"] == "Admin invited user"));
+    assert_eq!(body["nextCursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn only_administrators_read_their_own_organisations_log() {
+    let stack = TestStack::seeded().await;
+
+    let member = call(&stack.deps, fixture("list-audit-log/member-reads-log.json")).await;
+    let anonymous = call(&stack.deps, fixture("list-audit-log/no-authorizer.json")).await;
+    let globex = json_body(&call(&stack.deps, fixture("list-audit-log/other-org-admin-reads-log.json")).await);
+
+    assert_eq!(member.status(), 403);
+    assert_eq!(json_body(&member)["code"], "forbidden");
+    assert_eq!(anonymous.status(), 401);
+    let targets: Vec<&str> =
+        globex["entries"].as_array().unwrap().iter().map(|e| e["target"]["name"].as_str().unwrap()).collect();
+    assert_eq!(targets, ["Hank Invitee", "Gus Globex"]);
+}
+
+#[tokio::test]
+async fn bad_parameters_and_forged_or_foreign_cursors_are_refused() {
+    let stack = TestStack::seeded().await;
+    for case in ["bad-limit", "forged-cursor"] {
+        let response = call(&stack.deps, fixture(&format!("list-audit-log/{case}.json"))).await;
+        assert_eq!(response.status(), 400, "{case}");
+        assert_eq!(json_body(&response)["code"], "bad-request");
+    }
+    let acme = json_body(&call(&stack.deps, fixture("list-audit-log/admin-pages-by-two.json")).await);
+    let cursor = acme["nextCursor"].as_str().expect("Acme has more than two entries");
+    let foreign =
+        call(&stack.deps, with_query("list-audit-log/other-org-admin-reads-log.json", &[("cursor", cursor)])).await;
+    assert_eq!(foreign.status(), 400);
+    let unknown = call(&stack.deps, with_query("list-audit-log/admin-reads-log.json", &[("since", "yesterday")])).await;
+    assert_eq!(unknown.status(), 400);
+}
+
+#[tokio::test]
+async fn a_few_hundred_entries_page_completely_newest_first_one_query_a_page() {
+    let stack = TestStack::empty().await;
+    let start = shared::time::parse("2026-11-26T09:00:00Z").unwrap();
+    let mut written = Vec::new();
+    for (org, count) in [(ACME, 320), (GLOBEX, 45)] {
+        for i in 0..count {
+            let entry = AuditEntry {
+                id: uuid::Uuid::new_v4().to_string(),
+                org_id: org.into(),
+                action: [AuditAction::Invited, AuditAction::ResentInvite, AuditAction::CanceledInvite][i % 3],
+                occurred_at: start + chrono::Duration::milliseconds(i as i64 * 1500),
+                actor_id: "admin".into(),
+                actor_name: "Admin".into(),
+                target_id: format!("user-{i}"),
+                target_name: format!("User {i}"),
+                request_id: format!("req-{i}"),
+                source_ip: "203.0.113.1".into(),
+                user_agent: "test".into(),
+            };
+            stack.deps.store.append_audit(&entry).await.unwrap();
+            if org == ACME {
+                written.push(entry.id);
+            }
+        }
+    }
+    let dynamo = Calls::new();
+    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(dynamo.clone())]);
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut query = vec![("limit", "50")];
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor));
+        }
+        dynamo.reset();
+        let body = json_body(&call(&deps, with_query("list-audit-log/admin-reads-log.json", &query)).await);
+        assert_eq!(dynamo.count("Query"), 1);
+        assert_eq!(dynamo.total(), 1);
+        pages += 1;
+        seen.extend(body["entries"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        match body["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+
+    written.reverse();
+    assert_eq!(pages, 7);
+    assert_eq!(seen, written, "every Acme entry once, newest first, no Globex entry");
+}

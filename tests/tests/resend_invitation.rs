@@ -1,0 +1,216 @@
+//! `POST /invitations/{userId}/resend` against the emulator, through the real SDK clients.
+
+use lambda_http::{Body, Request, Response};
+use members_tests::faults::{Answer, Calls, Fault, When};
+use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, ACME_INVITEE_2, ACME_VERIFIED, DEMO_PASSWORD};
+use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
+use resend_invitation::handle;
+use shared::Deps;
+use shared::domain::{AuditAction, MemberStatus};
+
+async fn call(deps: &Deps, request: Request) -> Response<Body> {
+    handle(deps, request).await.expect("the handler answers every request")
+}
+
+fn assert_problem(response: &Response<Body>, status: u16, code: &str) {
+    assert_eq!(response.status(), status, "{}", json_body(response));
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(json_body(response)["code"], code);
+}
+
+async fn resent_entries(stack: &TestStack) -> Vec<shared::domain::AuditEntry> {
+    stack.audit_entries_of(ACME, AuditAction::ResentInvite).await
+}
+
+/// Counts the RESEND calls that reach Cognito.
+fn counting(stack: &TestStack) -> (Deps, Calls) {
+    let calls = Calls::new();
+    (stack.deps_with(vec![SharedInterceptor::new(calls.clone())], vec![]), calls)
+}
+
+#[tokio::test]
+async fn an_admin_resends_and_an_immediate_second_resend_is_too_soon() {
+    let stack = TestStack::seeded().await;
+    let (deps, cognito) = counting(&stack);
+    let invited_at = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().last_invitation_sent_at.unwrap();
+
+    let first = call(&deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
+    let second = call(&deps, fixture("resend-invitation/resend-again-at-once.json")).await;
+
+    assert_eq!(first.status(), 202);
+    assert_eq!(first.headers()["content-type"], "application/json");
+    let body = json_body(&first);
+    assert_eq!(body["userId"], ACME_INVITEE.user_id);
+    let sent_at = shared::time::parse(body["lastInvitationSentAt"].as_str().unwrap()).unwrap();
+    assert!(sent_at >= invited_at - chrono::Duration::seconds(1));
+    assert_problem(&second, 429, "resend-too-soon");
+    let retry_after: u64 = second.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    assert_eq!(cognito.count("AdminCreateUser"), 1, "one message sent");
+    let user = stack.cognito_user(ACME_INVITEE.user_id).await.expect("Carol is still there");
+    assert_eq!(user.org_id.as_deref(), Some(ACME), "her organisation is kept");
+    assert_eq!(user.email.as_deref(), Some("carol@acme.example"));
+    assert!(user.is_unverified());
+    // The Members page shows the new time; the log the resend, once.
+    let listed = json_body(&list_members::handle(&stack.deps, fixture("list-members/admin-lists.json")).await.unwrap());
+    let carol = listed["members"].as_array().unwrap().iter().find(|m| m["userId"] == ACME_INVITEE.user_id).unwrap();
+    assert_eq!(carol["lastInvitationSentAt"], body["lastInvitationSentAt"]);
+    let entries = resent_entries(&stack).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].target_id.as_str(), entries[0].actor_id.as_str()), (ACME_INVITEE.user_id, ACME_ADMIN.sub));
+    assert_eq!(entries[0].request_id, "rsd01AAAIAMEbQ=");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().resend_pending.is_none());
+}
+
+#[tokio::test]
+async fn concurrent_resends_send_one_message() {
+    let stack = TestStack::seeded().await;
+    let (deps, cognito) = counting(&stack);
+    let attempts: Vec<_> = (0..6)
+        .map(|n| {
+            let deps = deps.clone();
+            let request = fixture_with("resend-invitation/admin-resends-invitation.json", |e| {
+                e["requestContext"]["requestId"] = format!("concurrent-{n}").into();
+            });
+            tokio::spawn(async move { call(&deps, request).await.status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap());
+    }
+    statuses.sort();
+
+    assert_eq!(statuses, [202, 429, 429, 429, 429, 429]);
+    assert_eq!(cognito.count("AdminCreateUser"), 1);
+    assert_eq!(resent_entries(&stack).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_is_answered_without_texting_again() {
+    let stack = TestStack::seeded().await;
+    let (deps, cognito) = counting(&stack);
+
+    let first = call(&deps, fixture("resend-invitation/with-idempotency-key.json")).await;
+    let retry = call(&deps, fixture("resend-invitation/with-idempotency-key.json")).await;
+    let other_target = call(
+        &deps,
+        fixture_with("resend-invitation/with-idempotency-key.json", |e| {
+            members_tests::retarget(e, ACME_INVITEE.user_id)
+        }),
+    )
+    .await;
+
+    assert_eq!(first.status(), 202);
+    assert_eq!(retry.status(), 202, "not 429: the first answer, replayed");
+    assert_eq!(json_body(&retry), json_body(&first));
+    assert_eq!(cognito.count("AdminCreateUser"), 1);
+    assert_problem(&other_target, 422, "idempotency-key-reused");
+    assert_eq!(resent_entries(&stack).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_verified_member_is_a_conflict_and_the_mirror_is_corrected() {
+    let stack = TestStack::seeded().await;
+    let verified = call(&stack.deps, fixture("resend-invitation/verified-target.json")).await;
+    assert_problem(&verified, 409, "already-verified");
+
+    // Dan confirmed, but no trigger told the membership record.
+    stack
+        .deps
+        .directory
+        .client()
+        .admin_set_user_password()
+        .user_pool_id(stack.deps.directory.user_pool_id())
+        .username(ACME_INVITEE_2.user_id)
+        .password(DEMO_PASSWORD)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    let stale = call(&stack.deps, fixture("resend-invitation/with-idempotency-key.json")).await;
+
+    assert_problem(&stale, 409, "already-verified");
+    assert_eq!(stack.member(ACME, ACME_INVITEE_2.user_id).await.unwrap().status, MemberStatus::Verified);
+    assert_eq!(stack.member(ACME, ACME_VERIFIED.user_id).await.unwrap().status, MemberStatus::Verified);
+    assert!(resent_entries(&stack).await.is_empty());
+}
+
+#[tokio::test]
+async fn cognito_refusing_a_confirmed_user_is_a_conflict_too() {
+    let stack = TestStack::seeded().await;
+    let refuse = Answer::error("AdminCreateUser", 400, "UnsupportedUserStateException", "User is already confirmed.");
+    let deps = stack.deps_with(vec![SharedInterceptor::new(refuse)], vec![]);
+
+    let response = call(&deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
+
+    assert_problem(&response, 409, "already-verified");
+    let carol = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    assert_eq!(carol.status, MemberStatus::Verified, "the mirror is corrected");
+    assert!(carol.last_resent_at.is_none() && carol.resend_pending.is_none(), "the claim was given back");
+    assert!(resent_entries(&stack).await.is_empty());
+}
+
+#[tokio::test]
+async fn other_organisations_and_unknown_users_are_not_found() {
+    let stack = TestStack::seeded().await;
+    for case in ["admin-of-other-org", "unknown-user"] {
+        let response = call(&stack.deps, fixture(&format!("resend-invitation/{case}.json"))).await;
+        assert_problem(&response, 404, "not-found");
+    }
+    assert_problem(&call(&stack.deps, fixture("resend-invitation/caller-not-admin.json")).await, 403, "forbidden");
+    assert_problem(&call(&stack.deps, fixture("resend-invitation/no-authorizer.json")).await, 401, "unauthenticated");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().last_resent_at.is_none());
+    assert!(resent_entries(&stack).await.is_empty());
+}
+
+#[tokio::test]
+async fn when_cognito_fails_the_cooldown_is_given_back() {
+    let stack = TestStack::seeded().await;
+    let failing =
+        stack.deps_with(vec![SharedInterceptor::new(Fault::new("AdminCreateUser", When::BeforeSending, 1))], vec![]);
+
+    let first = call(&failing, fixture("resend-invitation/admin-resends-invitation.json")).await;
+    let retry = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
+
+    assert_problem(&first, 503, "unavailable");
+    assert_eq!(retry.status(), 202, "not refused as too soon: nothing went out the first time");
+    let entries = resent_entries(&stack).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].request_id, "rsd02AAAIAMEbQ=");
+}
+
+#[tokio::test]
+async fn when_the_audit_write_fails_after_sending_the_entry_is_written_later_once() {
+    let stack = TestStack::seeded().await;
+    let failing = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("PutItem", When::BeforeSending, 1))]);
+
+    let resent = call(&failing, fixture("resend-invitation/admin-resends-invitation.json")).await;
+
+    assert_eq!(resent.status(), 202, "the invitation went out");
+    assert!(resent_entries(&stack).await.is_empty());
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().resend_pending.is_some());
+
+    // The next call that touches Carol writes it: here, the cancel.
+    let canceled = cancel_invitation::handle(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json"))
+        .await
+        .unwrap();
+
+    assert_eq!(canceled.status(), 204);
+    let entries = resent_entries(&stack).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].request_id, "rsd01AAAIAMEbQ=");
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_zero_cooldown_allows_back_to_back_resends() {
+    let mut stack = TestStack::seeded().await;
+    stack.deps.config.resend_cooldown = std::time::Duration::ZERO;
+
+    let first = call(&stack.deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
+    let second = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
+
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (202, 202));
+    assert_eq!(resent_entries(&stack).await.len(), 2);
+}
