@@ -31,6 +31,9 @@ The demo stack is up. In another terminal, from this folder:
   cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
   cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/admin-cancels-unverified.json
   cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
+  cargo lambda invoke resend-invitation --data-file events/resend-invitation/admin-resends-invitation.json
+  cargo lambda invoke resend-invitation --data-file events/resend-invitation/resend-again-at-once.json
+  cargo lambda invoke list-audit-log --data-file events/list-audit-log/admin-reads-log.json
 
 Every file under events/<function>/ does what its name says. The functions' environment
 is in .local/env; Ctrl-C here stops the functions and the emulator.
