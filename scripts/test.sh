@@ -19,9 +19,23 @@ echo "moto on $AWS_ENDPOINT_URL"
 echo "== cargo build (the binaries the smoke test serves) and cargo test"
 cargo build --workspace --bins
 status=0
+export MEMBERS_RESPONSE_LOG="$PWD/.local/responses.jsonl"
+: > "$MEMBERS_RESPONSE_LOG"
 cargo test --workspace --no-fail-fast 2>&1 | tee .local/test.log || status=$?
 
-# One closing line with the totals over every test binary.
+echo "== infra checks: the SAM transform, IAM, layout, responses against infra/openapi.yaml"
+python -m pytest -q -p no:cacheprovider tests/infra 2>&1 | tee .local/infra.log || status=$?
+
+# One closing line with the totals over every test binary and the infra checks.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
-     END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' .local/test.log || status=1
+     END { printf "%d %d\n", p, f }' .local/test.log > .local/rust-totals
+read -r rust_passed rust_failed < .local/rust-totals
+infra_passed=$(grep -oE '[0-9]+ passed' .local/infra.log | tail -n 1 | cut -d' ' -f1)
+infra_failed=$(grep -oE '[0-9]+ (failed|error)' .local/infra.log | awk '{ n += $1 } END { print n + 0 }')
+passed=$((rust_passed + ${infra_passed:-0}))
+failed=$((rust_failed + infra_failed))
+echo "tests: $passed passed, $failed failed"
+if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ]; then
+  status=1
+fi
 exit "$status"

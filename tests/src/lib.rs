@@ -166,3 +166,31 @@ pub fn json_body(response: &Response<Body>) -> serde_json::Value {
         _ => panic!("unexpected body"),
     }
 }
+
+/// Appends `response` to the file named by `MEMBERS_RESPONSE_LOG` (one JSON line each), so
+/// that `make test` can check every response the tests saw against `infra/openapi.yaml`.
+pub fn record(method: &str, route: &str, response: &Response<Body>) {
+    use std::io::Write;
+    static LOG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let Ok(path) = std::env::var("MEMBERS_RESPONSE_LOG") else { return };
+    let body = match response.body() {
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        _ => String::new(),
+    };
+    let headers: serde_json::Map<String, serde_json::Value> = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.into())))
+        .collect();
+    let line = serde_json::json!({
+        "method": method,
+        "route": route,
+        "status": response.status().as_u16(),
+        "headers": headers,
+        "body": body,
+    });
+    let _guard = LOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open the response log");
+    writeln!(file, "{line}").expect("write the response log");
+}

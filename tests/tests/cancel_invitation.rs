@@ -14,7 +14,9 @@ use shared::domain::{AuditAction, MemberStatus};
 const ADMIN_SUB: &str = "a0d1a000-0000-4000-8000-00000000ac01";
 
 async fn call(deps: &Deps, request: Request) -> Response<Body> {
-    handle(deps, request).await.expect("the handler answers every request")
+    let response = handle(deps, request).await.expect("the handler answers every request");
+    members_tests::record("DELETE", "/invitations/{userId}", &response);
+    response
 }
 
 fn assert_problem(response: &Response<Body>, status: u16, code: &str) {

@@ -11,7 +11,9 @@ use shared::domain::{AuditAction, AuditEntry};
 use shared::ports::Store;
 
 async fn call(deps: &Deps, request: Request) -> Response<Body> {
-    handle(deps, request).await.expect("the handler answers every request")
+    let response = handle(deps, request).await.expect("the handler answers every request");
+    members_tests::record("GET", "/audit-log", &response);
+    response
 }
 
 fn with_query(case: &str, query: &[(&str, &str)]) -> Request {

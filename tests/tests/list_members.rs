@@ -10,7 +10,9 @@ use shared::Deps;
 use shared::domain::{Member, MemberStatus, Role, UserId};
 
 async fn call(deps: &Deps, request: Request) -> Response<Body> {
-    handle(deps, request).await.expect("the handler answers every request")
+    let response = handle(deps, request).await.expect("the handler answers every request");
+    members_tests::record("GET", "/members", &response);
+    response
 }
 
 fn names(body: &Value) -> Vec<&str> {

@@ -9,7 +9,9 @@ use shared::Deps;
 use shared::domain::{AuditAction, MemberStatus};
 
 async fn call(deps: &Deps, request: Request) -> Response<Body> {
-    handle(deps, request).await.expect("the handler answers every request")
+    let response = handle(deps, request).await.expect("the handler answers every request");
+    members_tests::record("POST", "/invitations/{userId}/resend", &response);
+    response
 }
 
 fn assert_problem(response: &Response<Body>, status: u16, code: &str) {

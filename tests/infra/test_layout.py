@@ -1,0 +1,77 @@
+"""Every route has its function crate, its OpenAPI operation and fixtures, and the other way round."""
+
+import json
+
+
+def functions(template):
+    """Logical id → (binary, resource) for every function of the template."""
+    return {
+        logical: (resource["Metadata"]["BuildProperties"]["Binary"], resource)
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def routes(template):
+    """(METHOD, path) → binary, from the functions' HttpApi events."""
+    found = {}
+    for binary, resource in functions(template).values():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                key = (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+                assert key not in found, f"{key} is routed twice"
+                found[key] = binary
+    return found
+
+
+def operations(openapi):
+    return {(method.upper(), path) for path, item in openapi["paths"].items() for method in item}
+
+
+def test_every_function_of_the_template_is_a_crate_and_every_crate_a_function(template, root):
+    binaries = {binary for binary, _ in functions(template).values()}
+    crates = {path.name for path in (root / "functions").iterdir() if (path / "Cargo.toml").exists()}
+    assert binaries == crates
+
+
+def test_every_route_is_an_openapi_operation_and_the_other_way_round(template, openapi):
+    assert set(routes(template)) == operations(openapi)
+
+
+def test_every_route_sits_behind_the_jwt_authorizer(template):
+    api = template["Resources"]["HttpApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "CognitoJwt"
+    jwt = api["Auth"]["Authorizers"]["CognitoJwt"]["JwtConfiguration"]
+    assert jwt["audience"] == [{"Ref": "UserPoolClient"}]
+    assert "UserPool" in json.dumps(jwt["issuer"])
+    for binary, resource in functions(template).values():
+        for event in resource["Properties"].get("Events", {}).values():
+            assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}, binary
+            assert "Auth" not in event["Properties"], f"{binary} must not override the authorizer"
+
+
+def test_every_function_has_fixtures_and_every_fixture_folder_a_function(template, root):
+    binaries = {binary for binary, _ in functions(template).values()}
+    folders = {path.name for path in (root / "events").iterdir() if path.is_dir()}
+    assert folders == binaries
+    for binary in binaries:
+        assert list((root / "events" / binary).glob("*.json")), f"events/{binary}/ has no fixture"
+
+
+def test_every_http_fixture_targets_its_functions_route(template, root):
+    by_binary = {binary: route for route, binary in routes(template).items()}
+    for binary, (method, path) in by_binary.items():
+        for fixture in (root / "events" / binary).glob("*.json"):
+            event = json.loads(fixture.read_text())
+            assert event["version"] == "2.0", fixture
+            assert event["routeKey"] == f"{method} {path}", fixture
+            assert event["requestContext"]["http"]["method"] == method, fixture
+
+
+def test_the_trigger_function_has_cognito_fixtures_and_wiring(template, root):
+    pool = template["Resources"]["UserPool"]["Properties"]["LambdaConfig"]
+    assert pool["PostConfirmation"] == {"Fn::GetAtt": ["MemberVerifiedFunction", "Arn"]}
+    assert pool["PostAuthentication"] == {"Fn::GetAtt": ["MemberVerifiedFunction", "Arn"]}
+    for fixture in (root / "events/member-verified").glob("*.json"):
+        event = json.loads(fixture.read_text())
+        assert event["triggerSource"].split("_")[0] in {"PostConfirmation", "PostAuthentication"}, fixture

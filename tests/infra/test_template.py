@@ -1,0 +1,158 @@
+"""What the expanded template grants and keeps, asserted where CloudFormation reads it."""
+
+import json
+
+# Every call each function makes, on which resource. A function that gains a permission it
+# does not need, or loses one it needs, fails here.
+EXPECTED = {
+    "CancelInvitationFunction": {
+        ("cognito-idp:AdminGetUser", "UserPool"),
+        ("cognito-idp:AdminDisableUser", "UserPool"),
+        ("cognito-idp:AdminEnableUser", "UserPool"),
+        ("cognito-idp:AdminDeleteUser", "UserPool"),
+        ("dynamodb:GetItem", "MembersTable"),
+        ("dynamodb:UpdateItem", "MembersTable"),
+        ("dynamodb:DeleteItem", "MembersTable"),
+        ("dynamodb:DeleteItem", "ContactsTable"),
+        ("dynamodb:PutItem", "AuditTable"),
+    },
+    "InviteUserFunction": {
+        ("cognito-idp:ListUsers", "UserPool"),
+        ("cognito-idp:AdminGetUser", "UserPool"),
+        ("cognito-idp:AdminCreateUser", "UserPool"),
+        ("cognito-idp:AdminAddUserToGroup", "UserPool"),
+        ("cognito-idp:AdminDeleteUser", "UserPool"),
+        ("dynamodb:GetItem", "MembersTable"),
+        ("dynamodb:PutItem", "MembersTable"),
+        ("dynamodb:PutItem", "ContactsTable"),
+        ("dynamodb:PutItem", "AuditTable"),
+        ("dynamodb:GetItem", "IdempotencyTable"),
+        ("dynamodb:PutItem", "IdempotencyTable"),
+        ("dynamodb:UpdateItem", "IdempotencyTable"),
+        ("dynamodb:DeleteItem", "IdempotencyTable"),
+    },
+    "ListMembersFunction": {
+        ("dynamodb:Query", "MembersTable/index/byName"),
+        ("dynamodb:Query", "MembersTable/index/byStatus"),
+    },
+    "MemberVerifiedFunction": {
+        ("dynamodb:GetItem", "MembersTable"),
+        ("dynamodb:UpdateItem", "MembersTable"),
+    },
+    "ResendInvitationFunction": {
+        ("cognito-idp:AdminGetUser", "UserPool"),
+        ("cognito-idp:AdminCreateUser", "UserPool"),
+        ("dynamodb:GetItem", "MembersTable"),
+        ("dynamodb:UpdateItem", "MembersTable"),
+        ("dynamodb:PutItem", "AuditTable"),
+        ("dynamodb:GetItem", "IdempotencyTable"),
+        ("dynamodb:PutItem", "IdempotencyTable"),
+        ("dynamodb:UpdateItem", "IdempotencyTable"),
+        ("dynamodb:DeleteItem", "IdempotencyTable"),
+    },
+    "ListAuditLogFunction": {
+        ("dynamodb:Query", "AuditTable"),
+    },
+}
+
+# The managed policy SAM gives every function: CloudWatch Logs only.
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def resource_name(resource):
+    """`{"Fn::GetAtt": ["X", "Arn"]}` → X; `{"Fn::Sub": "${X.Arn}/index/i"}` → X/index/i."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        logical, attribute = resource["Fn::GetAtt"]
+        assert attribute == "Arn"
+        return logical
+    if isinstance(resource, dict) and "Fn::Sub" in resource and isinstance(resource["Fn::Sub"], str):
+        text = resource["Fn::Sub"]
+        assert text.startswith("${") and ".Arn}" in text, text
+        return text[2:].replace(".Arn}", "")
+    raise AssertionError(f"resource {resource!r} is not a named resource of the template")
+
+
+def grants(expanded, function):
+    role = expanded["Resources"][f"{function}Role"]["Properties"]
+    assert role["ManagedPolicyArns"] == [BASIC_EXECUTION], function
+    found = set()
+    for policy in role.get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for action in actions:
+                assert "*" not in action, f"{function}: wildcard action {action}"
+                for resource in resources:
+                    assert resource != "*", f"{function}: {action} on every resource"
+                    found.add((action, resource_name(resource)))
+    return found
+
+
+def test_each_function_may_make_exactly_its_own_calls(expanded):
+    functions = {k for k, v in expanded["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+    assert functions == set(EXPECTED)
+    for function, expected in EXPECTED.items():
+        assert grants(expanded, function) == expected, function
+
+
+def test_no_role_may_change_or_delete_an_audit_item(expanded):
+    for logical, resource in expanded["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                text = json.dumps(statement)
+                if "AuditTable" in text or statement.get("Resource") == "*":
+                    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                    for action in actions:
+                        assert action in {"dynamodb:PutItem", "dynamodb:Query", "sns:Publish"}, (logical, action)
+
+
+def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
+    for logical in EXPECTED:
+        function = expanded["Resources"][logical]["Properties"]
+        assert function["Runtime"] == "provided.al2023"
+        assert function["Architectures"] == ["arm64"]
+        assert function["Handler"] == "bootstrap"
+        assert 128 <= function["MemorySize"] <= 1024
+        assert function["Timeout"] <= 10
+        group = function["LoggingConfig"]["LogGroup"]["Ref"]
+        assert template["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        source = template["Resources"][logical]
+        assert source["Metadata"]["BuildMethod"] == "rust-cargolambda"
+
+
+def test_tables_are_on_demand_recoverable_and_the_audit_is_retained(template):
+    tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
+    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable"}
+    for name, table in tables.items():
+        assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST", name
+        assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+    assert tables["AuditTable"]["DeletionPolicy"] == "Retain"
+    assert tables["AuditTable"]["UpdateReplacePolicy"] == "Retain"
+    ttl = tables["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_the_organisation_is_readable_but_not_writable_by_the_console(template):
+    client = template["Resources"]["UserPoolClient"]["Properties"]
+    assert "custom:org_id" in client["ReadAttributes"]
+    assert not any(a.startswith("custom:") for a in client["WriteAttributes"])
+    pool = template["Resources"]["UserPool"]["Properties"]
+    org = next(a for a in pool["Schema"] if a["Name"] == "org_id")
+    assert org["Mutable"] is False
+
+
+def test_cognito_may_invoke_the_trigger_and_only_from_this_pool(template):
+    permission = template["Resources"]["MemberVerifiedInvokedByCognito"]["Properties"]
+    assert permission["Principal"] == "cognito-idp.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["MemberVerifiedFunction", "Arn"]}
+
+
+def test_the_api_allows_the_consoles_origin_only(template):
+    cors = template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == [{"Ref": "ConsoleOrigin"}]
+    assert "idempotency-key" in cors["AllowHeaders"] and "authorization" in cors["AllowHeaders"]
+    assert cors["ExposeHeaders"] == ["retry-after"]
