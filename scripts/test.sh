@@ -30,8 +30,8 @@ python -m pytest -q -p no:cacheprovider tests/infra 2>&1 | tee .local/infra.log 
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "%d %d\n", p, f }' .local/test.log > .local/rust-totals
 read -r rust_passed rust_failed < .local/rust-totals
-infra_passed=$(grep -oE '[0-9]+ passed' .local/infra.log | tail -n 1 | cut -d' ' -f1)
-infra_failed=$(grep -oE '[0-9]+ (failed|error)' .local/infra.log | awk '{ n += $1 } END { print n + 0 }')
+infra_passed=$( (grep -oE '[0-9]+ passed' .local/infra.log || true) | tail -n 1 | cut -d' ' -f1)
+infra_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/infra.log || true) | awk '{ n += $1 } END { print n + 0 }')
 passed=$((rust_passed + ${infra_passed:-0}))
 failed=$((rust_failed + infra_failed))
 echo "tests: $passed passed, $failed failed"
