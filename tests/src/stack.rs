@@ -4,6 +4,7 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider as cognito;
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb as dynamodb;
 use serde::Deserialize;
 use serde_yaml::Value;
@@ -70,6 +71,7 @@ struct Resource {
 
 /// Reads the template and creates its tables, user pool, groups and clients, each named
 /// with `prefix` so that several stacks share one endpoint without seeing each other.
+/// What exists already under those names is kept, so provisioning twice is harmless.
 pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> Result<Provisioned, BoxError> {
     let text =
         std::fs::read_to_string(template_path).map_err(|e| format!("cannot read {}: {e}", template_path.display()))?;
@@ -87,7 +89,11 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
     }
     for (logical_id, resource) in &template.resources {
         if resource.kind == "AWS::Cognito::UserPool" {
-            let pool_id = create_user_pool(&cognito, &format!("{prefix}-{logical_id}"), &resource.properties).await?;
+            let name = format!("{prefix}-{logical_id}");
+            let pool_id = match existing_pool(&cognito, &name).await? {
+                Some(id) => id,
+                None => create_user_pool(&cognito, &name, &resource.properties).await?,
+            };
             physical_ids.insert(logical_id.clone(), pool_id);
         }
     }
@@ -100,20 +106,33 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
             "AWS::Cognito::UserPoolGroup" => {
                 let props: GroupProps = serde_yaml::from_value(resource.properties.clone())?;
                 let group_name = resolve(&template, &physical_ids, "GroupName", &props.group_name)?;
-                cognito
+                let created = cognito
                     .create_group()
                     .user_pool_id(pool_of(&resource.properties)?)
                     .group_name(&group_name)
                     .set_description(props.description)
                     .send()
-                    .await?;
+                    .await;
+                if let Err(error) = created {
+                    if error.code() != Some("GroupExistsException") {
+                        return Err(error.into());
+                    }
+                }
                 physical_ids.insert(logical_id.clone(), group_name);
             }
             "AWS::Cognito::UserPoolClient" => {
                 let props: ClientProps = serde_yaml::from_value(resource.properties.clone())?;
+                let pool_id = pool_of(&resource.properties)?;
+                let clients = cognito.list_user_pool_clients().user_pool_id(&pool_id).max_results(60).send().await?;
+                if let Some(existing) =
+                    clients.user_pool_clients().iter().find(|c| c.client_name() == Some(&props.client_name))
+                {
+                    physical_ids.insert(logical_id.clone(), existing.client_id().unwrap_or_default().to_owned());
+                    continue;
+                }
                 let output = cognito
                     .create_user_pool_client()
-                    .user_pool_id(pool_of(&resource.properties)?)
+                    .user_pool_id(&pool_id)
                     .client_name(&props.client_name)
                     .generate_secret(props.generate_secret)
                     .set_read_attributes(Some(props.read_attributes))
@@ -271,7 +290,27 @@ fn projection(p: &Projection) -> dynamodb::types::Projection {
         .build()
 }
 
+async fn existing_pool(client: &cognito::Client, name: &str) -> Result<Option<String>, BoxError> {
+    let mut next = None;
+    loop {
+        let page = client.list_user_pools().max_results(60).set_next_token(next).send().await?;
+        if let Some(pool) = page.user_pools().iter().find(|p| p.name() == Some(name)) {
+            return Ok(pool.id().map(str::to_owned));
+        }
+        next = page.next_token().map(str::to_owned);
+        if next.is_none() {
+            return Ok(None);
+        }
+    }
+}
+
 async fn create_table(client: &dynamodb::Client, name: &str, properties: &Value) -> Result<(), BoxError> {
+    let exists = client.describe_table().table_name(name).send().await;
+    match exists {
+        Ok(_) => return Ok(()),
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {}
+        Err(error) => return Err(error.into()),
+    }
     let props: TableProps = serde_yaml::from_value(properties.clone())?;
     let mut request = client
         .create_table()

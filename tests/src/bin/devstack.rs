@@ -59,7 +59,7 @@ async fn provision(
     }
     std::fs::write(env_file, provisioned.env_file())?;
     for (logical, physical) in &provisioned.physical_ids {
-        println!("created {logical}: {physical}");
+        println!("ready {logical}: {physical}");
     }
     println!("wrote {}", env_file.display());
     Ok(())
