@@ -10,12 +10,13 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help dev test provision tools build lint sam-build
+.PHONY: help dev test provision tools build lint sam-build sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
 	@echo "make test       run every check and test (starts its own emulator)"
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
+	@echo "make sizes      release-build every function and print its size"
 	@echo "make sam-build  sam build: an arm64 bootstrap per function (needs Rust's aarch64-unknown-linux-gnu target)"
 
 tools: $(TOOLS_STAMP)
@@ -49,6 +50,9 @@ SAM_STAMP := $(VENV)/.sam-$(shell sha1sum requirements-sam.txt | cut -c1-12)
 $(SAM_STAMP): requirements-sam.txt $(TOOLS_STAMP)
 	$(VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
+
+sizes:
+	scripts/sizes.sh
 
 sam-build: tools $(SAM_STAMP)
 	scripts/sam-build.sh

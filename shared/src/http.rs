@@ -140,3 +140,21 @@ pub fn record_caller(caller: &crate::identity::Caller) {
 pub fn record_target(target: &str) {
     tracing::Span::current().record("target", target);
 }
+
+/// The caller of a route on `/invitations/{userId}…`, who must be an administrator, and the
+/// `{userId}`: 401, 403, then 400, in that order.
+pub fn admin_and_target(
+    request: &Request,
+    admin_group: &str,
+) -> Result<(crate::identity::Caller, crate::domain::UserId), crate::ApiError> {
+    let target = path_parameter(request, "userId");
+    if let Some(target) = &target {
+        record_target(target);
+    }
+    let caller = crate::identity::Caller::from_request(request)?;
+    record_caller(&caller);
+    caller.require_admin(admin_group)?;
+    let target =
+        target.ok_or_else(|| crate::ApiError::BadRequest("The path must name the invitee's userId.".into()))?;
+    Ok((caller, crate::domain::UserId::parse(&target)?))
+}

@@ -16,7 +16,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::domain::{AuditAction, AuditEntry, Member, UserId};
-use shared::http::{RequestMeta, decide, no_content, path_parameter, record_caller, record_target};
+use shared::http::{RequestMeta, admin_and_target, decide, no_content};
 use shared::identity::Caller;
 use shared::ports::{Directory, DirectoryUser, Outcome, Store};
 use shared::{ApiError, Deps};
@@ -31,16 +31,7 @@ async fn authorise_and_cancel<D: Directory, S: Store>(
     request: &Request,
     meta: &RequestMeta,
 ) -> Result<Response<Body>, ApiError> {
-    let target = path_parameter(request, "userId");
-    if let Some(target) = &target {
-        record_target(target);
-    }
-    let caller = Caller::from_request(request)?;
-    record_caller(&caller);
-    caller.require_admin(&deps.config.admin_group)?;
-    let target =
-        target.ok_or_else(|| ApiError::BadRequest("The path must name the invitee: /invitations/{userId}.".into()))?;
-    let target = UserId::parse(&target)?;
+    let (caller, target) = admin_and_target(request, &deps.config.admin_group)?;
     cancel_invitation(deps, &caller, meta, &target).await?;
     Ok(no_content())
 }

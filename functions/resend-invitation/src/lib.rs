@@ -18,7 +18,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
 use shared::domain::{AuditAction, AuditEntry, UserId};
-use shared::http::{RequestMeta, decide, json, path_parameter, record_caller, record_target};
+use shared::http::{RequestMeta, admin_and_target, decide, json};
 use shared::idempotency::{self, IdempotencyKey};
 use shared::identity::Caller;
 use shared::ports::{Cooldown, Directory, Resent, Store};
@@ -42,16 +42,7 @@ async fn authorise_and_resend<D: Directory, S: Store>(
     request: &Request,
     meta: &RequestMeta,
 ) -> Result<Response<Body>, ApiError> {
-    let target = path_parameter(request, "userId");
-    if let Some(target) = &target {
-        record_target(target);
-    }
-    let caller = Caller::from_request(request)?;
-    record_caller(&caller);
-    caller.require_admin(&deps.config.admin_group)?;
-    let target = target
-        .ok_or_else(|| ApiError::BadRequest("The path must name the invitee: /invitations/{userId}/resend.".into()))?;
-    let target = UserId::parse(&target)?;
+    let (caller, target) = admin_and_target(request, &deps.config.admin_group)?;
     let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
     let now = shared::time::now();
     idempotency::once(&deps.store, key.as_ref(), &idempotency::fingerprint(request), now, async {
