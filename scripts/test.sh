@@ -8,8 +8,9 @@ mkdir -p .local
 echo "== cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
 
-echo "== cargo fmt --check"
+echo "== cargo fmt --check, cargo clippy"
 cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "== emulator"
 trap stop_moto EXIT

@@ -291,3 +291,47 @@ pub trait Store: Send + Sync {
     /// Forgets a key whose work failed and may be retried.
     fn release_idempotency_key(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(status: UserStatusType) -> DirectoryUser {
+        DirectoryUser {
+            username: "u".into(),
+            status,
+            enabled: true,
+            org_id: Some("org-a".into()),
+            name: None,
+            phone: None,
+            email: None,
+        }
+    }
+
+    #[test]
+    fn only_invited_and_unconfirmed_users_are_unverified() {
+        for status in [UserStatusType::ForceChangePassword, UserStatusType::Unconfirmed] {
+            assert!(user(status).is_unverified());
+        }
+        for status in [
+            UserStatusType::Confirmed,
+            UserStatusType::ResetRequired,
+            UserStatusType::Archived,
+            UserStatusType::Compromised,
+            UserStatusType::ExternalProvider,
+            UserStatusType::UnknownValue,
+        ] {
+            assert!(!user(status.clone()).is_unverified(), "{status:?} counts as verified: never deleted");
+        }
+    }
+
+    #[test]
+    fn membership_of_an_organisation_is_exact() {
+        assert!(user(UserStatusType::Confirmed).belongs_to("org-a"));
+        assert!(!user(UserStatusType::Confirmed).belongs_to("org-a "));
+        assert!(!user(UserStatusType::Confirmed).belongs_to("org-"));
+        let mut orphan = user(UserStatusType::Confirmed);
+        orphan.org_id = None;
+        assert!(!orphan.belongs_to(""));
+    }
+}

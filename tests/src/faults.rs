@@ -117,10 +117,11 @@ impl Intercept for Before {
     }
 }
 
-/// Counts the calls a client makes, by operation.
+/// Counts the calls a client makes, by operation, and keeps what each sent.
 #[derive(Debug, Clone, Default)]
 pub struct Calls {
     seen: Arc<std::sync::Mutex<Vec<String>>>,
+    bodies: Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
 }
 
 impl Calls {
@@ -138,6 +139,12 @@ impl Calls {
 
     pub fn reset(&self) {
         self.seen.lock().unwrap().clear();
+        self.bodies.lock().unwrap().clear();
+    }
+
+    /// The JSON requests of one operation, in order.
+    pub fn requests(&self, operation: &str) -> Vec<serde_json::Value> {
+        self.bodies.lock().unwrap().iter().filter(|(name, _)| name == operation).map(|(_, b)| b.clone()).collect()
     }
 }
 
@@ -154,6 +161,20 @@ impl Intercept for Calls {
     ) -> Result<(), BoxError> {
         let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
         self.seen.lock().unwrap().push(operation);
+        Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        let body = context.request().body().bytes().and_then(|b| serde_json::from_slice(b).ok());
+        if let Some(body) = body {
+            self.bodies.lock().unwrap().push((operation, body));
+        }
         Ok(())
     }
 }

@@ -71,6 +71,27 @@ async fn an_admin_invites_a_member() {
 }
 
 #[tokio::test]
+async fn the_invitation_goes_out_by_sms_and_by_email_where_one_is_given() {
+    let stack = TestStack::seeded().await;
+    let cognito = Calls::new();
+    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![]);
+
+    let with_email = call(&deps, fixture("invite-user/admin-invites-member.json")).await;
+    let without = call(&deps, fixture("invite-user/admin-invites-admin.json")).await;
+
+    assert_eq!((with_email.status().as_u16(), without.status().as_u16()), (201, 201));
+    let sent = cognito.requests("AdminCreateUser");
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["DesiredDeliveryMediums"], serde_json::json!(["SMS", "EMAIL"]));
+    assert_eq!(sent[1]["DesiredDeliveryMediums"], serde_json::json!(["SMS"]));
+    for request in &sent {
+        assert!(request.get("MessageAction").is_none(), "the invitation is sent, not suppressed");
+        let org = request["UserAttributes"].as_array().unwrap().iter().find(|a| a["Name"] == "custom:org_id").unwrap();
+        assert_eq!(org["Value"], ACME, "the caller's organisation, from the token");
+    }
+}
+
+#[tokio::test]
 async fn an_admin_invites_an_admin_into_the_group() {
     let stack = TestStack::seeded().await;
 

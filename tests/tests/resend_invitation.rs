@@ -49,6 +49,9 @@ async fn an_admin_resends_and_an_immediate_second_resend_is_too_soon() {
     let retry_after: u64 = second.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
     assert_eq!(cognito.count("AdminCreateUser"), 1, "one message sent");
+    let sent = &cognito.requests("AdminCreateUser")[0];
+    assert_eq!(sent["MessageAction"], "RESEND");
+    assert_eq!(sent["DesiredDeliveryMediums"], serde_json::json!(["SMS", "EMAIL"]), "as the invitation went");
     let user = stack.cognito_user(ACME_INVITEE.user_id).await.expect("Carol is still there");
     assert_eq!(user.org_id.as_deref(), Some(ACME), "her organisation is kept");
     assert_eq!(user.email.as_deref(), Some("carol@acme.example"));

@@ -49,9 +49,9 @@ async fn run() -> Result<(), BoxError> {
 
 async fn provision(
     sdk: &aws_config::SdkConfig,
-    template: &PathBuf,
+    template: &std::path::Path,
     prefix: &str,
-    env_file: &PathBuf,
+    env_file: &std::path::Path,
 ) -> Result<(), BoxError> {
     let provisioned = stack::provision(sdk, template, prefix).await?;
     if let Some(parent) = env_file.parent() {
@@ -65,7 +65,7 @@ async fn provision(
     Ok(())
 }
 
-async fn seed_from(sdk: &aws_config::SdkConfig, env_file: &PathBuf) -> Result<(), BoxError> {
+async fn seed_from(sdk: &aws_config::SdkConfig, env_file: &std::path::Path) -> Result<(), BoxError> {
     let text = std::fs::read_to_string(env_file).map_err(|e| format!("cannot read {}: {e}", env_file.display()))?;
     let vars: std::collections::HashMap<String, String> = text
         .lines()
