@@ -415,9 +415,11 @@ impl Store for DynamoStore {
                     return Ok(Cooldown::NoMember);
                 };
                 let last = current.last_resent_at.unwrap_or(now);
-                let wait = (last + cooldown_delta - now).num_milliseconds().max(0);
+                let wait = last
+                    .checked_add_signed(cooldown_delta)
+                    .map_or(i64::MAX, |allowed| (allowed - now).num_milliseconds().max(0));
                 // Whole seconds, rounded up, and at least one.
-                Ok(Cooldown::TooSoon { retry_after_seconds: ((wait + 999) / 1000).max(1) as u64 })
+                Ok(Cooldown::TooSoon { retry_after_seconds: (wait.saturating_add(999) / 1000).max(1) as u64 })
             }
             Err(e) => Err(failed("UpdateItem", e)),
         }

@@ -219,3 +219,17 @@ async fn a_zero_cooldown_allows_back_to_back_resends() {
     assert_eq!((first.status().as_u16(), second.status().as_u16()), (202, 202));
     assert_eq!(resent_entries(&stack).await.len(), 2);
 }
+
+#[tokio::test]
+async fn an_enormous_cooldown_refuses_without_overflowing() {
+    let mut stack = TestStack::seeded().await;
+    stack.deps.config.resend_cooldown = std::time::Duration::from_secs(u64::MAX);
+
+    let first = call(&stack.deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
+    let second = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
+
+    assert_eq!(first.status(), 202);
+    assert_problem(&second, 429, "resend-too-soon");
+    let retry_after: u64 = second.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after > 365 * 24 * 3600);
+}
