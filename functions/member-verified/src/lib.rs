@@ -6,8 +6,22 @@
 //! mirror when they next look at Cognito). Marking an already verified member does nothing.
 
 use serde_json::Value;
+use shared::config::Tables;
 use shared::domain::{MemberStatus, UserId};
 use shared::ports::{Outcome, Store};
+use shared::store::DynamoStore;
+use std::time::Duration;
+
+/// Cognito gives a trigger five seconds; a slow DynamoDB must not spend them all, or the
+/// sign-in fails. Past this budget the trigger logs and lets the sign-in through.
+pub const DYNAMODB_BUDGET: Duration = Duration::from_secs(2);
+
+/// The store the trigger writes through, its calls bounded by [`DYNAMODB_BUDGET`].
+pub fn store(sdk: &aws_config::SdkConfig, tables: Tables) -> DynamoStore {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder().operation_timeout(DYNAMODB_BUDGET).build();
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(timeouts).build();
+    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), tables)
+}
 
 /// What the trigger did; only the log and the tests look at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,5 +77,20 @@ pub async fn mark_verified<S: Store>(store: &S, event: &Value) -> Marked {
             tracing::error!(error = %shared::error::error_chain(&error), "could not mark the member verified");
             Marked::Failed
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dynamodb_call_of_the_trigger_is_bounded() {
+        let sdk = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let tables = Tables { members: "m".into(), audit: "a".into(), contacts: "c".into(), idempotency: "i".into() };
+        let store = store(&sdk, tables);
+        let timeouts = store.client().config().timeout_config().expect("a timeout configuration");
+        assert_eq!(timeouts.operation_timeout(), Some(DYNAMODB_BUDGET));
+        assert!(DYNAMODB_BUDGET < Duration::from_secs(5), "inside Cognito's limit");
     }
 }

@@ -6,6 +6,6 @@ async fn main() -> Result<(), Error> {
     let tables = shared::config::Tables::from_env()
         .inspect_err(|error| tracing::error!(%error, "cannot start: configuration incomplete"))?;
     let sdk = shared::deps::load_sdk_config().await;
-    let store = &shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables);
+    let store = &member_verified::store(&sdk, tables);
     run(service_fn(move |event| member_verified::handle(store, event))).await
 }
