@@ -75,3 +75,33 @@ async fn invite_resend_resend_cancel_and_read_the_log_tab() {
         "newest first"
     );
 }
+
+#[tokio::test]
+async fn every_audit_item_carries_the_contracts_attributes() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let invited = invite_user::handle(deps, fixture("invite-user/admin-invites-member.json")).await.unwrap();
+    let user_id = json_body(&invited)["userId"].as_str().unwrap().to_owned();
+    let resend = fixture_with("resend-invitation/admin-resends-invitation.json", |e| retarget(e, &user_id));
+    assert_eq!(resend_invitation::handle(deps, resend).await.unwrap().status(), 202);
+    let cancel = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, &user_id));
+    assert_eq!(cancel_invitation::handle(deps, cancel).await.unwrap().status(), 204);
+
+    // Read as any DynamoDB client would, not through the store's own parser.
+    let items = stack.scan(&deps.config.tables.audit).await;
+    let franks: Vec<_> = items.iter().filter(|i| i["targetId"].as_s().ok() == Some(&user_id)).collect();
+    assert_eq!(franks.len(), 3);
+    for item in &items {
+        for attribute in ["orgId", "action", "occurredAt", "actorId", "targetId", "requestId", "sourceIp"] {
+            let value = item.get(attribute).and_then(|v| v.as_s().ok());
+            assert!(value.is_some_and(|v| !v.is_empty()), "{attribute} missing from {item:?}");
+        }
+        assert!(shared::time::parse(item["occurredAt"].as_s().unwrap()).is_some());
+    }
+    let actions: std::collections::BTreeSet<&str> =
+        franks.iter().map(|i| i["action"].as_s().unwrap().as_str()).collect();
+    assert_eq!(
+        actions,
+        ["Admin canceled user invite", "Admin invited user", "Admin resent user invite"].into_iter().collect()
+    );
+}
