@@ -29,6 +29,13 @@ def validator(openapi, registry, schema):
     return Draft202012Validator(rooted, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+def test_the_document_is_valid_openapi_3_1(openapi):
+    from openapi_spec_validator import validate
+
+    assert openapi["openapi"].startswith("3.1")
+    validate(openapi)
+
+
 def test_every_operation_was_exercised(openapi, responses):
     seen = {(r["method"], r["route"]) for r in responses}
     documented = {(m.upper(), p) for p, item in openapi["paths"].items() for m in item}
