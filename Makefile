@@ -45,14 +45,20 @@ lint: tools
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-SAM_STAMP := $(VENV)/.sam-$(shell sha1sum requirements-sam.txt | cut -c1-12)
+# The SAM CLI pins its own aws-sam-translator and cfn-lint: it gets a virtual environment of
+# its own, so that it never changes the versions make test checks with.
+SAM_VENV := .tools/sam-venv
+SAM_STAMP := $(SAM_VENV)/.installed-$(shell sha1sum requirements-sam.txt | cut -c1-12)
 
-$(SAM_STAMP): requirements-sam.txt $(TOOLS_STAMP)
-	$(VENV)/bin/pip install --quiet -r requirements-sam.txt
+$(SAM_STAMP): requirements-sam.txt
+	rm -f $(SAM_VENV)/.installed-*
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
+
+sam-build: tools $(SAM_STAMP)
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" scripts/sam-build.sh
 
 sizes:
 	scripts/sizes.sh
-
-sam-build: tools $(SAM_STAMP)
-	scripts/sam-build.sh
