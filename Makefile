@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help dev test provision tools build lint sam-build sizes
+.PHONY: help dev test provision tools build lint sam-build sam-build-host sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -18,6 +18,7 @@ help:
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
 	@echo "make sizes      release-build every function and print its size"
 	@echo "make sam-build  sam build: an arm64 bootstrap per function (needs Rust's aarch64-unknown-linux-gnu target)"
+	@echo "make sam-build-host  the same sam build for this machine's x86_64, proving the pipeline"
 
 tools: $(TOOLS_STAMP)
 
@@ -58,7 +59,10 @@ $(SAM_STAMP): requirements-sam.txt
 	touch $@
 
 sam-build: tools $(SAM_STAMP)
-	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" scripts/sam-build.sh
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/sam-build.sh
+
+sam-build-host: tools $(SAM_STAMP)
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" ARCH=x86_64 scripts/sam-build.sh
 
 sizes:
 	scripts/sizes.sh

@@ -2,25 +2,42 @@
 # make sam-build: what `sam build` makes for a deployment, an arm64 `bootstrap` per function
 # under infra/.aws-sam/build/. cargo-lambda cross-compiles with zig, but Rust's standard
 # library for the target must be installed with the toolchain.
+#
+# make sam-build-host (ARCH=x86_64): the same build of the same template for this machine's
+# architecture, under infra/.aws-sam-host/, for machines without the arm64 library: it proves
+# the SAM and cargo-lambda pipeline (build method, binaries, paths), not the deployable.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-target=aarch64-unknown-linux-gnu
+cd "$(dirname "$0")/../infra"
+export SAM_CLI_TELEMETRY=0
+arch="${ARCH:-arm64}"
+case "$arch" in
+  arm64) target=aarch64-unknown-linux-gnu; template=template.yaml; build_dir=.aws-sam/build ;;
+  x86_64) target=x86_64-unknown-linux-gnu; build_dir=.aws-sam-host/build
+    mkdir -p .aws-sam-host
+    template=.aws-sam-host/template.yaml
+    sed -e 's/Architectures: \[arm64\]/Architectures: [x86_64]/' -e "s#CodeUri: \.\.#CodeUri: $(cd .. && pwd)#" template.yaml > "$template" ;;
+  *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;;
+esac
 sysroot=$(rustc --print sysroot)
 if [ ! -d "$sysroot/lib/rustlib/$target/lib" ]; then
   echo "make sam-build: the Rust toolchain at $sysroot has no standard library for $target." >&2
   echo "Install it with 'rustup target add $target', then run make sam-build again." >&2
   exit 2
 fi
-cd infra
-sam build --beta-features
-# Every function of the template must have its arm64 executable.
+sam build --beta-features --template-file "$template" --build-dir "$build_dir"
+# The machine an ELF executable is for, from its header (e_machine).
+elf_arch() {
+  python3 -c 'import sys; h = open(sys.argv[1], "rb").read(20); print({62: "x86_64", 183: "arm64"}.get(int.from_bytes(h[18:20], "little"), "other") if h[:4] == b"\x7fELF" else "not ELF")' "$1"
+}
+
+# Every function of the template must have its executable, for the architecture asked.
 status=0
 for function in $(grep -B1 "Type: AWS::Serverless::Function" template.yaml | grep -oE "^  [A-Za-z]+Function" | tr -d ' '); do
-  artefact=".aws-sam/build/$function/bootstrap"
-  if [ -f "$artefact" ] && file "$artefact" | grep -q "ARM aarch64"; then
-    echo "$function: $(stat -c %s "$artefact") bytes, arm64"
+  artefact="$build_dir/$function/bootstrap"
+  if [ -f "$artefact" ] && [ "$(elf_arch "$artefact")" = "$arch" ]; then
+    echo "$function: $(stat -c %s "$artefact") bytes, $arch"
   else
-    echo "$function: no arm64 bootstrap at infra/$artefact" >&2
+    echo "$function: no $arch bootstrap at infra/$artefact" >&2
     status=1
   fi
 done
