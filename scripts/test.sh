@@ -35,7 +35,7 @@ infra_passed=$( (grep -oE '[0-9]+ passed' .local/infra.log || true) | tail -n 1 
 infra_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/infra.log || true) | awk '{ n += $1 } END { print n + 0 }')
 passed=$((rust_passed + ${infra_passed:-0}))
 failed=$((rust_failed + infra_failed))
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed" | tee .local/summary
 if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ]; then
   status=1
 fi
