@@ -22,12 +22,18 @@ help:
 
 tools: $(TOOLS_STAMP)
 
-$(TOOLS_STAMP): requirements-dev.txt
-	rm -f $(VENV)/.installed-*
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+# A virtual environment at $(1) holding the packages of its requirements file ($<); the stamp
+# ($@) names the file's hash, so a changed file reinstalls.
+define install-venv
+	rm -f $(1)/.installed-*
+	python3 -m venv $(1)
+	$(1)/bin/pip install --quiet --upgrade pip
+	$(1)/bin/pip install --quiet -r $<
 	touch $@
+endef
+
+$(TOOLS_STAMP): requirements-dev.txt
+	$(call install-venv,$(VENV))
 
 build:
 	cargo build --workspace --bins
@@ -52,11 +58,7 @@ SAM_VENV := .tools/sam-venv
 SAM_STAMP := $(SAM_VENV)/.installed-$(shell sha1sum requirements-sam.txt | cut -c1-12)
 
 $(SAM_STAMP): requirements-sam.txt
-	rm -f $(SAM_VENV)/.installed-*
-	python3 -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
-	touch $@
+	$(call install-venv,$(SAM_VENV))
 
 sam-build: tools $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/sam-build.sh

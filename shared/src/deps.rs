@@ -2,7 +2,6 @@
 
 use crate::config::{Config, ConfigError};
 use crate::directory::CognitoDirectory;
-use crate::ports::{Directory, Store};
 use crate::store::DynamoStore;
 use aws_config::{BehaviorVersion, SdkConfig};
 
@@ -11,12 +10,6 @@ pub struct Deps<D = CognitoDirectory, S = DynamoStore> {
     pub config: Config,
     pub directory: D,
     pub store: S,
-}
-
-impl<D: Directory, S: Store> Deps<D, S> {
-    pub fn with(config: Config, directory: D, store: S) -> Self {
-        Self { config, directory, store }
-    }
 }
 
 impl Deps {

@@ -110,10 +110,6 @@ impl DynamoStore {
         &self.client
     }
 
-    pub fn tables(&self) -> &Tables {
-        &self.tables
-    }
-
     fn member_key(org_id: &str, user_id: &UserId) -> Item {
         Item::from([("orgId".to_owned(), s(org_id)), ("userId".to_owned(), s(user_id.as_str()))])
     }

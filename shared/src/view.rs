@@ -1,6 +1,6 @@
 //! What the Members page is sent: the contract's member object.
 
-use crate::domain::{Member, MemberStatus, Role};
+use crate::domain::{Member, MemberStatus};
 use crate::time;
 use serde::Serialize;
 
@@ -49,16 +49,10 @@ impl MemberView {
     }
 }
 
-impl Role {
-    pub fn is_admin(self) -> bool {
-        self == Role::Admin
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::UserId;
+    use crate::domain::{Role, UserId};
 
     fn member(status: MemberStatus) -> Member {
         Member {

@@ -12,6 +12,11 @@ use aws_smithy_types::config_bag::ConfigBag;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The name of the operation a call belongs to (`TransactWriteItems`, `AdminDeleteUser`, …).
+fn operation(cfg: &ConfigBag) -> String {
+    cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
     /// The request never leaves: nothing changes on the server.
@@ -40,7 +45,7 @@ impl Fault {
     }
 
     fn strike(&self, when: When, cfg: &ConfigBag) -> Result<(), BoxError> {
-        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        let operation = operation(cfg);
         if operation != self.operation {
             return Ok(());
         }
@@ -110,7 +115,7 @@ impl Intercept for Before {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if cfg.load::<Metadata>().is_some_and(|m| m.name() == self.operation) {
+        if operation(cfg) == self.operation {
             (self.action)();
         }
         Ok(())
@@ -159,7 +164,7 @@ impl Intercept for Calls {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        let operation = operation(cfg);
         self.seen.lock().unwrap().push(operation);
         Ok(())
     }
@@ -170,7 +175,7 @@ impl Intercept for Calls {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        let operation = operation(cfg);
         let body = context.request().body().bytes().and_then(|b| serde_json::from_slice(b).ok());
         if let Some(body) = body {
             self.bodies.lock().unwrap().push((operation, body));
@@ -209,7 +214,7 @@ impl Intercept for Answer {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if cfg.load::<Metadata>().is_none_or(|m| m.name() != self.operation) {
+        if operation(cfg) != self.operation {
             return Ok(());
         }
         let body = format!(r#"{{"__type":"{}","message":"{}"}}"#, self.error_type, self.message);
