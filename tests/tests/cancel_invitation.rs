@@ -342,3 +342,46 @@ async fn set_permanent_password(sdk: &aws_config::SdkConfig, pool: &str, user_id
 async fn confirm(stack: &TestStack, user_id: &str) {
     set_permanent_password(&stack.sdk, &stack.deps.config.user_pool_id, user_id).await;
 }
+
+/// Collects what the functions log, in their own format.
+#[derive(Clone, Default)]
+struct LogLines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_aws_failure_goes_to_the_log_with_the_request_id_and_never_to_the_body() {
+    let stack = TestStack::seeded().await;
+    let failing =
+        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+    let lines = LogLines::default();
+    let writer = lines.clone();
+    let _logging = tracing::subscriber::set_default(shared::telemetry::subscriber(move || writer.clone()));
+
+    let response = call(&failing, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
+
+    assert_problem(&response, 503, "unavailable");
+    let body = serde_json::to_string(&json_body(&response)).unwrap();
+    let log = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let failure = log
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("every log line is JSON"))
+        .find(|line| line["level"] == "ERROR")
+        .expect("the failure is logged");
+    assert_eq!(failure["span"]["request_id"], "cAnc1AAAIAMEbQ=");
+    assert_eq!(failure["span"]["target"], ACME_INVITEE.user_id);
+    let cause = failure["fields"]["error"].as_str().unwrap();
+    assert!(cause.contains("TransactWriteItems") && cause.contains("injected fault"), "{cause}");
+    for internal in ["TransactWriteItems", "injected", &stack.deps.config.tables.members] {
+        assert!(!body.contains(internal), "{internal} reached the body: {body}");
+    }
+}
