@@ -24,7 +24,8 @@ except OSError:
 sys.exit(0 if s.connect_ex((host, int(sys.argv[1]))) == 0 else 1)' "$@"
 }
 
-# start_moto PORT LOG: starts the emulator on 127.0.0.1:PORT in the background, sets
+# start_moto PORT LOG: starts the emulator (pool and client ids derived from their names,
+# so that make dev's pool id, and the issuer the fixtures carry, are the same every time) on 127.0.0.1:PORT in the background, sets
 # MOTO_PID and AWS_ENDPOINT_URL, and waits until it answers.
 start_moto() {
   local port=$1 log=$2
@@ -32,7 +33,9 @@ start_moto() {
     echo "port $port is already in use on 127.0.0.1: stop what holds it, or set MOTO_PORT" >&2
     return 1
   fi
-  moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  # moto's server, one request at a time (scripts/emulator.py says why).
+  MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
+    python scripts/emulator.py 127.0.0.1 "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do

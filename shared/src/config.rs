@@ -20,6 +20,8 @@ pub struct Tables {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub user_pool_id: String,
+    /// The `iss` of this pool's tokens, derived from `user_pool_id`.
+    pub issuer: String,
     pub tables: Tables,
     pub admin_group: String,
     pub resend_cooldown: Duration,
@@ -77,8 +79,10 @@ impl Config {
                 reason: format!("expected a whole number of seconds, got {raw:?}"),
             })?,
         };
+        let user_pool_id = required(&lookup, "USER_POOL_ID")?;
         Ok(Self {
-            user_pool_id: required(&lookup, "USER_POOL_ID")?,
+            issuer: crate::identity::issuer_of(&user_pool_id),
+            user_pool_id,
             tables: Tables::from_lookup(&lookup)?,
             admin_group,
             resend_cooldown: Duration::from_secs(resend_cooldown),

@@ -1,8 +1,30 @@
-//! Domain values that validate when built: a value that exists is a valid one.
+//! Domain values that validate when built: a value that exists is a valid one. Nothing
+//! here knows HTTP: a value that does not validate is an [`Invalid`], which the HTTP layer
+//! answers as a bad request.
 
-use crate::error::ApiError;
 use crate::time::{self, Timestamp};
 use std::fmt;
+
+/// A value that does not validate, and why, in words a client may read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Where a request came from, as the audit log records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub source_ip: String,
+    pub user_agent: String,
+}
+
+/// Who did something, as the audit log names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+}
 
 /// A member's id: their Cognito username (1–128 characters, no white space or control
 /// characters, as Cognito itself requires).
@@ -10,13 +32,13 @@ use std::fmt;
 pub struct UserId(String);
 
 impl UserId {
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let length = raw.chars().count();
         if length == 0 || length > 128 {
-            return Err(ApiError::BadRequest("userId must be 1 to 128 characters long.".into()));
+            return Err(Invalid("userId must be 1 to 128 characters long.".into()));
         }
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ApiError::BadRequest("userId must not contain spaces or control characters.".into()));
+            return Err(Invalid("userId must not contain spaces or control characters.".into()));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -215,21 +237,15 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// A new entry: `caller` did `action` to `target` at `at`, in the request `meta`.
-    pub fn new(
-        action: AuditAction,
-        caller: &crate::identity::Caller,
-        meta: &crate::http::RequestMeta,
-        target: &Member,
-        at: Timestamp,
-    ) -> Self {
+    /// A new entry: `actor` did `action` to `target` at `at`, in the request `meta`.
+    pub fn new(action: AuditAction, actor: &Actor, meta: &RequestMeta, target: &Member, at: Timestamp) -> Self {
         Self {
             id: uuid::Uuid::new_v4().to_string(),
-            org_id: caller.org_id.clone(),
+            org_id: actor.org_id.clone(),
             action,
             occurred_at: at,
-            actor_id: caller.id.clone(),
-            actor_name: caller.display_name.clone(),
+            actor_id: actor.id.clone(),
+            actor_name: actor.name.clone(),
             target_id: target.user_id.to_string(),
             target_name: target.name.clone(),
             request_id: meta.request_id.clone(),

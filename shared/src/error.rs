@@ -22,10 +22,18 @@ pub enum ApiError {
     ContactInUse,
     #[error("idempotency key reused with another body")]
     IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is in progress; retry after {retry_after_seconds}s")]
+    RequestInProgress { retry_after_seconds: u64 },
     #[error("resend too soon; retry after {retry_after_seconds}s")]
     ResendTooSoon { retry_after_seconds: u64 },
     #[error("AWS unavailable")]
     Unavailable(#[source] Cause),
+}
+
+impl From<crate::domain::Invalid> for ApiError {
+    fn from(invalid: crate::domain::Invalid) -> Self {
+        Self::BadRequest(invalid.0)
+    }
 }
 
 impl ApiError {
@@ -39,7 +47,7 @@ impl ApiError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::AlreadyVerified | Self::ContactInUse => StatusCode::CONFLICT,
+            Self::AlreadyVerified | Self::ContactInUse | Self::RequestInProgress { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ResendTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -55,6 +63,7 @@ impl ApiError {
             Self::AlreadyVerified => "already-verified",
             Self::ContactInUse => "contact-in-use",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::RequestInProgress { .. } => "request-in-progress",
             Self::ResendTooSoon { .. } => "resend-too-soon",
             Self::Unavailable(_) => "unavailable",
         }
@@ -73,6 +82,9 @@ impl ApiError {
             Self::ResendTooSoon { retry_after_seconds } => {
                 format!("The invitation was sent recently; try again in {retry_after_seconds} seconds.")
             }
+            Self::RequestInProgress { retry_after_seconds } => format!(
+                "A request with this Idempotency-Key is still in progress; retry in {retry_after_seconds} seconds."
+            ),
             Self::Unavailable(_) => "The service is temporarily unavailable; it is safe to retry.".into(),
         }
     }
@@ -90,7 +102,7 @@ impl ApiError {
             detail: self.detail(),
         };
         let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");
-        if let Self::ResendTooSoon { retry_after_seconds } = self {
+        if let Self::ResendTooSoon { retry_after_seconds } | Self::RequestInProgress { retry_after_seconds } = self {
             builder = builder.header("retry-after", retry_after_seconds.max(1).to_string());
         }
         let body = serde_json::to_string(&problem).unwrap_or_default();

@@ -4,25 +4,18 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 use serde::Serialize;
 
-/// Where a request came from, as the audit log records it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestMeta {
-    pub request_id: String,
-    pub source_ip: String,
-    pub user_agent: String,
-}
+pub use crate::domain::RequestMeta;
 
-impl RequestMeta {
-    pub fn from_request(request: &Request) -> Self {
-        let lambda_request_id = || request.lambda_context_ref().map(|context| context.request_id.clone());
-        match request.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(context)) => Self {
-                request_id: context.request_id.clone().or_else(lambda_request_id).unwrap_or_default(),
-                source_ip: context.http.source_ip.clone().unwrap_or_default(),
-                user_agent: context.http.user_agent.clone().unwrap_or_default(),
-            },
-            _ => Self { request_id: lambda_request_id().unwrap_or_default(), ..Self::default() },
-        }
+/// Where `request` came from, as API Gateway tells it.
+pub fn request_meta(request: &Request) -> RequestMeta {
+    let lambda_request_id = || request.lambda_context_ref().map(|context| context.request_id.clone());
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => RequestMeta {
+            request_id: context.request_id.clone().or_else(lambda_request_id).unwrap_or_default(),
+            source_ip: context.http.source_ip.clone().unwrap_or_default(),
+            user_agent: context.http.user_agent.clone().unwrap_or_default(),
+        },
+        _ => RequestMeta { request_id: lambda_request_id().unwrap_or_default(), ..RequestMeta::default() },
     }
 }
 
@@ -145,15 +138,15 @@ pub fn record_target(target: &str) {
 /// `{userId}`: 401, 403, then 400, in that order.
 pub fn admin_and_target(
     request: &Request,
-    admin_group: &str,
+    config: &crate::Config,
 ) -> Result<(crate::identity::Caller, crate::domain::UserId), crate::ApiError> {
     let target = path_parameter(request, "userId");
     if let Some(target) = &target {
         record_target(target);
     }
-    let caller = crate::identity::Caller::from_request(request)?;
+    let caller = crate::identity::Caller::from_request(request, &config.issuer)?;
     record_caller(&caller);
-    caller.require_admin(admin_group)?;
+    caller.require_admin(&config.admin_group)?;
     let target =
         target.ok_or_else(|| crate::ApiError::BadRequest("The path must name the invitee's userId.".into()))?;
     Ok((caller, crate::domain::UserId::parse(&target)?))

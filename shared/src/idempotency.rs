@@ -49,7 +49,8 @@ pub fn fingerprint(request: &Request) -> String {
 }
 
 /// Runs `work` once per key: a replay answers with the stored response. A response of 5xx
-/// is not kept, so a retry does the work again.
+/// is not kept, so a retry does the work again; nor is a refusal that a later retry can
+/// outgrow (`429 resend-too-soon`, `409 request-in-progress`).
 pub async fn once<S, F>(
     store: &S,
     key: Option<&IdempotencyKey>,
@@ -69,12 +70,10 @@ where
             return Ok(replay(stored));
         }
         Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
-        Claim::InFlight => {
-            return Err(ApiError::unavailable("a request with this Idempotency-Key is still in progress"));
-        }
+        Claim::InFlight { retry_after_seconds } => return Err(ApiError::RequestInProgress { retry_after_seconds }),
     }
     let response = work.await;
-    if response.status().is_server_error() {
+    if response.status().is_server_error() || response.status().as_u16() == 429 {
         if let Err(error) = store.release_idempotency_key(&key.scoped).await {
             tracing::warn!(error = %crate::error::error_chain(&error), "could not release the idempotency key");
         }

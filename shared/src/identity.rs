@@ -15,8 +15,19 @@ pub struct Caller {
     pub groups: Vec<String>,
 }
 
+/// The issuer of this pool's tokens, derived from its id (`<region>_<id>`), as Cognito
+/// writes it in `iss`.
+pub fn issuer_of(user_pool_id: &str) -> String {
+    let region = user_pool_id.split_once('_').map_or("", |(region, _)| region);
+    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+}
+
 impl Caller {
-    pub fn from_request(request: &Request) -> Result<Self, ApiError> {
+    /// The caller, from the claims of an ID token of the pool whose issuer is `issuer`.
+    /// The authorizer has verified the token; this refuses one it should not have let
+    /// through (another pool's, or an access token), so that a misconfigured template fails
+    /// closed.
+    pub fn from_request(request: &Request, issuer: &str) -> Result<Self, ApiError> {
         let claims = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(context)) => {
                 context.authorizer.as_ref().and_then(|authorizer| authorizer.jwt.as_ref()).map(|jwt| &jwt.claims)
@@ -24,11 +35,23 @@ impl Caller {
             _ => None,
         }
         .ok_or(ApiError::Unauthenticated("no JWT authorizer block"))?;
-        Self::from_claims(claims)
+        Self::from_claims(claims, issuer)
     }
 
-    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, ApiError> {
+    pub fn from_claims(claims: &HashMap<String, String>, issuer: &str) -> Result<Self, ApiError> {
         let claim = |name: &str| claims.get(name).map(|value| value.trim()).filter(|value| !value.is_empty());
+        if claim("token_use") != Some("id") {
+            tracing::warn!(token_use = claim("token_use").unwrap_or_default(), "refused: not an ID token");
+            return Err(ApiError::Unauthenticated("token_use is not id"));
+        }
+        if claims.get("iss").map(String::as_str) != Some(issuer) {
+            tracing::warn!(
+                iss = claim("iss").unwrap_or_default(),
+                expected = issuer,
+                "refused: the token is not from this function's user pool"
+            );
+            return Err(ApiError::Unauthenticated("iss is not this pool's issuer"));
+        }
         let id = claim("sub").ok_or(ApiError::Unauthenticated("no sub claim"))?;
         let org_id = claim("custom:org_id").ok_or(ApiError::Unauthenticated("no custom:org_id claim"))?;
         let display_name = claim("name").or_else(|| claim("email")).unwrap_or(id);
@@ -38,6 +61,11 @@ impl Caller {
             display_name: display_name.to_owned(),
             groups: claim("cognito:groups").map(parse_groups).unwrap_or_default(),
         })
+    }
+
+    /// The caller as the audit log names them.
+    pub fn actor(&self) -> crate::domain::Actor {
+        crate::domain::Actor { id: self.id.clone(), org_id: self.org_id.clone(), name: self.display_name.clone() }
     }
 
     pub fn is_admin(&self, admin_group: &str) -> bool {
@@ -72,8 +100,41 @@ fn parse_groups(raw: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool";
+
+    /// An ID token's claims of this pool, with `pairs`.
     fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        let mut claims: HashMap<String, String> = [("token_use", "id"), ("iss", ISSUER)]
+            .iter()
+            .chain(pairs)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        claims.retain(|_, v| v != "<absent>");
+        claims
+    }
+
+    #[test]
+    fn the_issuer_is_derived_from_the_pool_id() {
+        assert_eq!(issuer_of("eu-west-1_Pool"), ISSUER);
+    }
+
+    #[test]
+    fn only_an_id_token_of_this_pool_is_accepted() {
+        let base = [("sub", "u1"), ("custom:org_id", "o")];
+        assert!(Caller::from_claims(&claims(&base), ISSUER).is_ok());
+        let other_pool = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other";
+        for bad in [
+            claims(&[base[0], base[1], ("token_use", "access")]),
+            claims(&[base[0], base[1], ("token_use", "<absent>")]),
+            claims(&[base[0], base[1], ("iss", other_pool)]),
+            claims(&[base[0], base[1], ("iss", "<absent>")]),
+            claims(&[base[0], base[1], ("iss", &format!("{ISSUER}/"))]),
+        ] {
+            assert!(
+                matches!(Caller::from_claims(&bad, ISSUER), Err(ApiError::Unauthenticated(_))),
+                "{bad:?} must be refused"
+            );
+        }
     }
 
     fn admin_claims(groups: &str) -> HashMap<String, String> {
@@ -82,21 +143,21 @@ mod tests {
 
     #[test]
     fn the_flattened_api_gateway_shape_is_read() {
-        let caller = Caller::from_claims(&admin_claims("[org-admin other]")).unwrap();
+        let caller = Caller::from_claims(&admin_claims("[org-admin other]"), ISSUER).unwrap();
         assert_eq!(caller.groups, ["org-admin", "other"]);
         assert!(caller.is_admin("org-admin"));
     }
 
     #[test]
     fn the_json_array_shape_is_read() {
-        let caller = Caller::from_claims(&admin_claims(r#"["other","org-admin"]"#)).unwrap();
+        let caller = Caller::from_claims(&admin_claims(r#"["other","org-admin"]"#), ISSUER).unwrap();
         assert!(caller.is_admin("org-admin"));
     }
 
     #[test]
     fn a_similar_group_name_is_not_the_admin_group() {
         for groups in ["[org-admins]", r#"["org-admins"]"#, "[org-admin-x]", "[Org-Admin]"] {
-            let caller = Caller::from_claims(&admin_claims(groups)).unwrap();
+            let caller = Caller::from_claims(&admin_claims(groups), ISSUER).unwrap();
             assert!(!caller.is_admin("org-admin"), "{groups} must not be admin");
         }
     }
@@ -104,7 +165,7 @@ mod tests {
     #[test]
     fn looser_shapes_are_not_accepted() {
         for groups in ["org-admin", "[org-admin,other]", "org-admin other", "[\"org-admin\" other]", ""] {
-            let caller = Caller::from_claims(&admin_claims(groups)).unwrap();
+            let caller = Caller::from_claims(&admin_claims(groups), ISSUER).unwrap();
             assert!(!caller.is_admin("org-admin"), "{groups:?} must not be admin");
         }
     }
@@ -115,7 +176,7 @@ mod tests {
         let no_org = claims(&[("sub", "u1")]);
         let blank_org = claims(&[("sub", "u1"), ("custom:org_id", " ")]);
         for claims in [no_sub, no_org, blank_org] {
-            assert!(matches!(Caller::from_claims(&claims), Err(ApiError::Unauthenticated(_))));
+            assert!(matches!(Caller::from_claims(&claims, ISSUER), Err(ApiError::Unauthenticated(_))));
         }
     }
 
@@ -124,14 +185,14 @@ mod tests {
         let named = claims(&[("sub", "u1"), ("custom:org_id", "o"), ("name", "Ann"), ("email", "a@x")]);
         let emailed = claims(&[("sub", "u1"), ("custom:org_id", "o"), ("email", "a@x")]);
         let bare = claims(&[("sub", "u1"), ("custom:org_id", "o")]);
-        assert_eq!(Caller::from_claims(&named).unwrap().display_name, "Ann");
-        assert_eq!(Caller::from_claims(&emailed).unwrap().display_name, "a@x");
-        assert_eq!(Caller::from_claims(&bare).unwrap().display_name, "u1");
+        assert_eq!(Caller::from_claims(&named, ISSUER).unwrap().display_name, "Ann");
+        assert_eq!(Caller::from_claims(&emailed, ISSUER).unwrap().display_name, "a@x");
+        assert_eq!(Caller::from_claims(&bare, ISSUER).unwrap().display_name, "u1");
     }
 
     #[test]
     fn no_groups_claim_means_no_groups() {
-        let caller = Caller::from_claims(&claims(&[("sub", "u1"), ("custom:org_id", "o")])).unwrap();
+        let caller = Caller::from_claims(&claims(&[("sub", "u1"), ("custom:org_id", "o")]), ISSUER).unwrap();
         assert!(caller.groups.is_empty());
         assert!(matches!(caller.require_admin("org-admin"), Err(ApiError::Forbidden(_))));
     }

@@ -143,8 +143,9 @@ pub enum Addition {
     Added,
     /// The membership exists already: an earlier attempt of the same invitation committed.
     AlreadyMember,
-    /// Another user holds the phone number or email address.
-    ContactTaken,
+    /// The contacts are no longer reserved for this user (the reservation outlived its
+    /// lease and another invitation took it over).
+    ReservationLost,
 }
 
 /// Where a page of members starts: the last row of the page before.
@@ -183,8 +184,8 @@ pub enum Claim {
     Replay(StoredResponse),
     /// The key was used with another request.
     Mismatch,
-    /// Another call with this key is at work right now.
-    InFlight,
+    /// Another call with this key is at work right now, for this many more seconds at most.
+    InFlight { retry_after_seconds: u64 },
 }
 
 /// Whether a resend may go out now, under the cooldown.
@@ -195,15 +196,44 @@ pub enum Cooldown {
     NoMember,
 }
 
-pub trait Store: Send + Sync {
+/// A phone number's or email address's claim: which user holds it. A claim is `reserved`
+/// while an invitation is under way and becomes `member` in the transaction that writes the
+/// membership, so of two invitations of one contact only the first to reserve it goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactClaim {
+    pub contact: String,
+    pub user_id: String,
+    pub org_id: String,
+    pub state: ClaimState,
+    /// When a reservation was taken (seconds since the epoch); none on member claims.
+    pub reserved_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimState {
+    Reserved,
+    Member,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// Every contact is now held by this user (newly, or still from an earlier attempt).
+    Reserved,
+    /// This user's invitation committed already: its claims are member claims.
+    Committed,
+    /// Another user holds one of the contacts.
+    Taken(ContactClaim),
+}
+
+pub trait Members: Send + Sync {
     fn get_member(
         &self,
         org_id: &str,
         user_id: &UserId,
     ) -> impl Future<Output = Result<Option<Member>, StoreError>> + Send;
 
-    /// Writes the membership, claims its phone and email, and appends the audit entry, all
-    /// or nothing.
+    /// Writes the membership, turns its reserved contacts into member claims, and appends
+    /// the audit entry, all or nothing.
     fn add_member_with_audit(
         &self,
         member: &Member,
@@ -221,7 +251,8 @@ pub trait Store: Send + Sync {
     fn mark_verified(&self, member: &Member) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 
     /// Removes the membership and its contact claims and appends the audit entry, all or
-    /// nothing, and only if the membership still exists.
+    /// nothing, and only if the membership still exists. `Done` also when an earlier attempt
+    /// of this same entry committed and its answer was lost.
     fn remove_member_with_audit(
         &self,
         member: &Member,
@@ -261,7 +292,34 @@ pub trait Store: Send + Sync {
         member: &Member,
         entry: &AuditEntry,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
 
+pub trait ContactClaims: Send + Sync {
+    /// Reserves every one of `contacts` for `user_id`, all or nothing.
+    fn reserve_contacts(
+        &self,
+        user_id: &UserId,
+        org_id: &str,
+        contacts: &[String],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Reservation, StoreError>> + Send;
+
+    /// Gives back what [`ContactClaims::reserve_contacts`] reserved, where it still is a
+    /// reservation of `user_id`.
+    fn release_contacts(
+        &self,
+        user_id: &UserId,
+        contacts: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes a reservation whose invitation died, if it is still exactly `stale`.
+    fn remove_stale_reservation(
+        &self,
+        stale: &ContactClaim,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+}
+
+pub trait AuditLog: Send + Sync {
     fn append_audit(&self, entry: &AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// One page of an organisation's audit log, newest first.
@@ -271,7 +329,9 @@ pub trait Store: Send + Sync {
         limit: usize,
         before: Option<&str>,
     ) -> impl Future<Output = Result<AuditPage, StoreError>> + Send;
+}
 
+pub trait IdempotencyRecords: Send + Sync {
     /// Takes an `Idempotency-Key` for a request with this fingerprint.
     fn claim_idempotency_key(
         &self,
@@ -290,6 +350,17 @@ pub trait Store: Send + Sync {
 
     /// Forgets a key whose work failed and may be retried.
     fn release_idempotency_key(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Everything the functions keep in DynamoDB.
+pub trait Store: Members + ContactClaims + AuditLog + IdempotencyRecords {}
+
+impl<T: Members + ContactClaims + AuditLog + IdempotencyRecords> Store for T {}
+
+/// The store's traits, for code that calls them on a concrete store rather than through a
+/// `S: Store` bound.
+pub mod prelude {
+    pub use super::{AuditLog, ContactClaims, IdempotencyRecords, Members, Store};
 }
 
 #[cfg(test)]

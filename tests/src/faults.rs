@@ -30,13 +30,26 @@ pub enum When {
 pub struct Fault {
     operation: &'static str,
     when: When,
+    /// Calls let through before the first that fails.
+    skip: Arc<AtomicUsize>,
     remaining: Arc<AtomicUsize>,
     seen: Arc<AtomicUsize>,
 }
 
 impl Fault {
     pub fn new(operation: &'static str, when: When, times: usize) -> Self {
-        Self { operation, when, remaining: Arc::new(AtomicUsize::new(times)), seen: Arc::new(AtomicUsize::new(0)) }
+        Self::after(operation, when, 0, times)
+    }
+
+    /// Lets `skip` calls of the operation through, then fails the next `times`.
+    pub fn after(operation: &'static str, when: When, skip: usize, times: usize) -> Self {
+        Self {
+            operation,
+            when,
+            skip: Arc::new(AtomicUsize::new(skip)),
+            remaining: Arc::new(AtomicUsize::new(times)),
+            seen: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// How many calls of the operation went through this client, failed or not.
@@ -53,6 +66,9 @@ impl Fault {
             self.seen.fetch_add(1, Ordering::SeqCst);
         }
         if when != self.when {
+            return Ok(());
+        }
+        if self.skip.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             return Ok(());
         }
         let armed = self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();

@@ -12,7 +12,8 @@ use lambda_http::{Body, Request, Response};
 use shared::Deps;
 use shared::directory::CognitoDirectory;
 use shared::domain::{AuditAction, AuditEntry, Member, UserId};
-use shared::ports::{Directory, DirectoryUser, Store};
+use shared::ports::prelude::*;
+use shared::ports::{Directory, DirectoryUser};
 use shared::store::DynamoStore;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,7 @@ impl TestStack {
         let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let provisioned = stack::provision(&sdk, &template_path(), &prefix).await.expect("provision the stack");
         let deps = Deps::new(provisioned.shared_config().expect("template gives the config"), &sdk);
+        TEST_ISSUER.with(|issuer| *issuer.borrow_mut() = Some(deps.config.issuer.clone()));
         Self { sdk, provisioned, deps }
     }
 
@@ -131,6 +133,16 @@ impl TestStack {
     }
 }
 
+/// The issuer every fixture carries: `make dev`'s pool (its id derives from its name).
+pub const FIXTURE_ISSUER: &str =
+    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_71411589fd2d2548fd69078119d912b77dae3f784c3f6";
+
+thread_local! {
+    /// The issuer of the pool of the stack this test built last: each test has its own pool,
+    /// so [`fixture`] re-issues the fixtures' claims for it, as that pool's authorizer would.
+    static TEST_ISSUER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 /// An event fixture of `events/`, read as API Gateway would deliver it.
 pub fn fixture(relative: &str) -> Request {
     fixture_with(relative, |_| {})
@@ -141,6 +153,12 @@ pub fn fixture_with(relative: &str, edit: impl FnOnce(&mut serde_json::Value)) -
     let path = workspace_root().join("events").join(relative);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut event: serde_json::Value = serde_json::from_str(&text).expect("fixtures are JSON");
+    if let Some(iss) = event.pointer_mut("/requestContext/authorizer/jwt/claims/iss")
+        && iss.as_str() == Some(FIXTURE_ISSUER)
+        && let Some(issuer) = TEST_ISSUER.with(|issuer| issuer.borrow().clone())
+    {
+        *iss = issuer.into();
+    }
     edit(&mut event);
     lambda_http::request::from_str(&event.to_string())
         .unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()))

@@ -8,7 +8,7 @@ use shared::Deps;
 use shared::domain::{Email, MemberStatus, PersonName, Phone, Role, UserId};
 use shared::http::RequestMeta;
 use shared::identity::Caller;
-use shared::ports::Store;
+use shared::ports::prelude::*;
 
 pub const ACME: &str = "org-acme";
 pub const GLOBEX: &str = "org-globex";
@@ -107,7 +107,7 @@ pub async fn seed_user(deps: &Deps, demo: &DemoUser) -> Result<(), BoxError> {
         source_ip: "127.0.0.1".into(),
         user_agent: "devstack seed".into(),
     };
-    invite_user::invite(deps, &inviter(deps, demo), &meta, &invitation, &user_id).await?;
+    invite_user::invite(deps, &inviter(deps, demo), &meta, &invitation, &user_id, shared::time::now()).await?;
     if demo.status == Verified {
         confirm(deps, demo).await?;
     }
@@ -158,7 +158,7 @@ pub fn trigger_event(trigger_source: &str, user_pool_id: &str, demo: &DemoUser) 
         "userName": demo.user_id,
         "callerContext": {
             "awsSdkVersion": "aws-sdk-unknown-unknown",
-            "clientId": "6m2mqsm2pcnohnkdtt3bvp7dvd"
+            "clientId": "0ab6c6a73b95a3921f66b11096"
         },
         "triggerSource": trigger_source,
         "request": request,

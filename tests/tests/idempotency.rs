@@ -1,7 +1,8 @@
 //! The idempotency records themselves: a replay within 24 hours, a fresh start after.
 
 use members_tests::TestStack;
-use shared::ports::{Claim, Store, StoredResponse};
+use shared::ports::prelude::*;
+use shared::ports::{Claim, StoredResponse};
 
 #[tokio::test]
 async fn a_finished_key_replays_for_24_hours_and_is_free_again_after() {
@@ -15,7 +16,12 @@ async fn a_finished_key_replays_for_24_hours_and_is_free_again_after() {
     };
 
     assert_eq!(store.claim_idempotency_key("org#admin#k1", "fp-a", start).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.claim_idempotency_key("org#admin#k1", "fp-a", start).await.unwrap(), Claim::InFlight);
+    // The same request while the first is at work: wait out what is left of the lease.
+    let soon = start + chrono::Duration::seconds(10);
+    assert_eq!(
+        store.claim_idempotency_key("org#admin#k1", "fp-a", soon).await.unwrap(),
+        Claim::InFlight { retry_after_seconds: shared::store::LEASE.as_secs() - 10 }
+    );
     store.finish_idempotency_key("org#admin#k1", &response, start).await.unwrap();
 
     let within = start + chrono::Duration::hours(23);

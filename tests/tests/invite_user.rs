@@ -176,8 +176,8 @@ async fn a_repeat_with_the_same_idempotency_key_replays_and_sends_nothing() {
 #[tokio::test]
 async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() {
     let stack = TestStack::seeded().await;
-    let failing =
-        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+    let failing = stack
+        .deps_with(vec![], vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))]);
 
     let first = call(&failing, fixture("invite-user/admin-invites-member.json")).await;
 
@@ -189,24 +189,48 @@ async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() 
 }
 
 #[tokio::test]
-async fn when_the_undo_fails_too_the_next_invitation_adopts_the_stranded_user() {
+async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_lapses_then_is_taken_over() {
     let stack = TestStack::seeded().await;
     let failing = stack.deps_with(
         vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))],
+        // The first transaction is the reservation: it goes through.
+        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
     );
 
+    // The reservation goes through; the membership's transaction does not; nor does the undo.
     let first = call(&failing, fixture("invite-user/admin-invites-member.json")).await;
     assert_problem(&first, 503, "unavailable");
     let stranded = stack.users_with_phone("+447700900106").await;
     assert_eq!(stranded.len(), 1, "the user the failed call could not remove");
 
-    let retry = call(&stack.deps, fixture("invite-user/admin-invites-member.json")).await;
+    // Within the lease the contact is in use: the first invitation may still be alive.
+    let within = call(&stack.deps, fixture("invite-user/admin-invites-member.json")).await;
+    assert_problem(&within, 409, "contact-in-use");
 
-    assert_eq!(retry.status(), 201);
-    assert_eq!(json_body(&retry)["userId"], stranded[0].username.as_str(), "the same user, now a member");
+    // After it, the next invitation cleans up what the dead one left and goes on.
+    let later =
+        shared::time::now() + chrono::Duration::from_std(shared::store::LEASE).unwrap() + chrono::Duration::seconds(1);
+    let caller = shared::identity::Caller {
+        id: "a0d1a000-0000-4000-8000-00000000ac01".into(),
+        org_id: ACME.into(),
+        display_name: "Ada Admin".into(),
+        groups: vec!["org-admin".into()],
+    };
+    let invitation = invite_user::Invitation {
+        name: shared::domain::PersonName::parse("Dora Example").unwrap(),
+        phone: shared::domain::Phone::parse("+447700900106").unwrap(),
+        email: None,
+        role: Role::Member,
+    };
+    let new_id = shared::domain::UserId::parse("dora-after-lease").unwrap();
+    let member = invite_user::invite(&stack.deps, &caller, &Default::default(), &invitation, &new_id, later)
+        .await
+        .expect("the stale reservation is taken over");
+
+    assert_eq!(member.user_id, new_id);
+    assert!(!stack.cognito_user_exists(&stranded[0].username).await, "the dead invitation's user is deleted");
     assert_eq!(stack.users_with_phone("+447700900106").await.len(), 1);
-    assert!(stack.member(ACME, &stranded[0].username).await.is_some());
+    assert!(stack.member(ACME, new_id.as_str()).await.is_some());
 }
 
 #[tokio::test]
@@ -215,7 +239,7 @@ async fn with_an_idempotency_key_a_retry_after_a_crash_finds_the_same_user() {
     // The first attempt dies between Cognito and DynamoDB, unable to clean up.
     let failing = stack.deps_with(
         vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))],
+        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
     );
     let first = call(&failing, fixture("invite-user/with-idempotency-key.json")).await;
     assert_problem(&first, 503, "unavailable");

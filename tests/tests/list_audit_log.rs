@@ -8,7 +8,7 @@ use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_bo
 use serde_json::Value;
 use shared::Deps;
 use shared::domain::{AuditAction, AuditEntry};
-use shared::ports::Store;
+use shared::ports::prelude::*;
 
 async fn call(deps: &Deps, request: Request) -> Response<Body> {
     let response = handle(deps, request).await.expect("the handler answers every request");

@@ -32,3 +32,22 @@ async fn provisioning_creates_the_templates_resources_once_and_names_them_in_the
     assert_eq!(indexes.len(), 2);
     assert!(indexes.contains(&"byName") && indexes.contains(&"byStatus"));
 }
+
+/// The fixtures carry the issuer (and audience) of `make dev`'s pool, whose id the emulator
+/// derives from the pool's name and configuration: a change of the template's pool changes
+/// it, and this says what the fixtures must carry then.
+#[tokio::test]
+async fn the_fixtures_carry_the_issuer_of_make_devs_pool() {
+    let sdk = emulator_config().await;
+    let dev = stack::provision(&sdk, &template_path(), "dev").await.expect("provision make dev's stack");
+    let config = dev.shared_config().expect("config");
+    assert_eq!(
+        config.issuer,
+        members_tests::FIXTURE_ISSUER,
+        "update events/**/*.json and FIXTURE_ISSUER to make dev's pool (client {})",
+        dev.physical_ids["UserPoolClient"]
+    );
+    let event = std::fs::read_to_string(members_tests::workspace_root().join("events/list-members/admin-lists.json"))
+        .expect("a fixture");
+    assert!(event.contains(&format!("\"aud\": \"{}\"", dev.physical_ids["UserPoolClient"])), "the fixtures' aud");
+}

@@ -38,18 +38,31 @@ fn cargo() -> Command {
     command
 }
 
+/// Invokes `function` with a fixture, its claims re-issued for this test's pool (the files
+/// carry make dev's issuer).
 fn invoke(port: u16, function: &str, fixture: &str) -> std::process::Output {
-    cargo()
+    let text = std::fs::read_to_string(workspace_root().join(fixture)).expect("a fixture");
+    let issuer = ISSUER.get().expect("the stack is up");
+    let text = text.replace(members_tests::FIXTURE_ISSUER, issuer);
+    let file = std::env::temp_dir().join(format!("members-smoke-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, text).expect("write the event");
+    let output = cargo()
         .args(["lambda", "invoke", function, "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
-        .args(["--data-file", fixture])
+        .arg("--data-file")
+        .arg(&file)
         .output()
-        .expect("cargo lambda is installed (make test puts it on PATH)")
+        .expect("cargo lambda is installed (make test puts it on PATH)");
+    let _ = std::fs::remove_file(&file);
+    output
 }
+
+static ISSUER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 #[tokio::test]
 async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     use std::os::unix::process::CommandExt;
     let stack = TestStack::seeded().await;
+    ISSUER.set(stack.deps.config.issuer.clone()).expect("one stack");
     let env_file = std::env::temp_dir().join(format!("members-smoke-{}.env", uuid::Uuid::new_v4()));
     std::fs::write(&env_file, stack.provisioned.env_file()).unwrap();
     let port = free_port();

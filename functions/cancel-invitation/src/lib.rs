@@ -13,16 +13,22 @@
 //! 5. remove the membership and write the audit entry in one conditional transaction. If
 //!    this fails after step 4, the next call finds the user gone and the pending entry, and
 //!    finishes with that same entry; racing cancels commit at most one transaction.
+//!
+//! A membership whose Cognito user is gone with no cancel pending (a ghost: the user was
+//! deleted by hand, or by an older version's race) is cancelled the same way: its record
+//! and claims removed and one entry written, so that it cannot stay on the page for good.
+//! With an `Idempotency-Key`, a retry of a cancel that answered replays its answer.
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::domain::{AuditAction, AuditEntry, Member, UserId};
 use shared::http::{RequestMeta, admin_and_target, decide, no_content};
+use shared::idempotency::{self, IdempotencyKey};
 use shared::identity::Caller;
 use shared::ports::{Directory, DirectoryUser, Outcome, Store};
 use shared::{ApiError, Deps};
 
 pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = RequestMeta::from_request(&request);
+    let meta = shared::http::request_meta(&request);
     Ok(decide("cancel-invitation", &meta, "canceled", authorise_and_cancel(deps, &request, &meta)).await)
 }
 
@@ -31,9 +37,15 @@ async fn authorise_and_cancel<D: Directory, S: Store>(
     request: &Request,
     meta: &RequestMeta,
 ) -> Result<Response<Body>, ApiError> {
-    let (caller, target) = admin_and_target(request, &deps.config.admin_group)?;
-    cancel_invitation(deps, &caller, meta, &target).await?;
-    Ok(no_content())
+    let (caller, target) = admin_and_target(request, &deps.config)?;
+    let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
+    idempotency::once(&deps.store, key.as_ref(), &idempotency::fingerprint(request), shared::time::now(), async {
+        match cancel_invitation(deps, &caller, meta, &target).await {
+            Ok(()) => no_content(),
+            Err(error) => error.into_response(),
+        }
+    })
+    .await
 }
 
 /// The rule itself, for a caller already known to be an administrator.
@@ -53,7 +65,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
         store.complete_resend(&member, resent).await?;
     }
     let Some(user) = directory.get_user(target.as_str()).await? else {
-        return finish_interrupted_cancel(deps, &member).await;
+        return finish_without_user(deps, caller, meta, &member).await;
     };
     if !user.belongs_to(&caller.org_id) {
         tracing::warn!(cognito_org = ?user.org_id, "membership record and Cognito disagree on the organisation");
@@ -66,7 +78,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
         return refuse_verified(deps, &member, disabled_by_cancel).await;
     }
 
-    let entry = AuditEntry::new(AuditAction::CanceledInvite, caller, meta, &member, shared::time::now());
+    let entry = AuditEntry::new(AuditAction::CanceledInvite, &caller.actor(), meta, &member, shared::time::now());
     if store.mark_cancel_pending(&member, &entry).await? == Outcome::ConditionFailed {
         return Err(ApiError::NotFound);
     }
@@ -115,17 +127,24 @@ async fn refuse_verified<D: Directory, S: Store>(
 }
 
 /// The Cognito user is gone but the membership is not. If a cancel recorded its entry
-/// before deleting, this is that cancel's unfinished work; otherwise the user went some
-/// other way and there is no invitation to cancel here.
-async fn finish_interrupted_cancel<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
+/// before deleting, this is that cancel's unfinished work, finished with that same entry;
+/// otherwise the membership is a ghost, removed with an entry of its own.
+async fn finish_without_user<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    caller: &Caller,
+    meta: &RequestMeta,
+    member: &Member,
+) -> Result<(), ApiError> {
     match &member.cancel_pending {
         Some(entry) => {
             tracing::info!(pending_request_id = %entry.request_id, "finishing an interrupted cancel");
             finish(deps, member, entry).await
         }
         None => {
-            tracing::warn!("membership record without a Cognito user and no cancel pending");
-            Err(ApiError::NotFound)
+            tracing::warn!("cancelling a membership whose Cognito user is gone");
+            let entry =
+                AuditEntry::new(AuditAction::CanceledInvite, &caller.actor(), meta, member, shared::time::now());
+            finish(deps, member, &entry).await
         }
     }
 }

@@ -2,17 +2,24 @@
 //!
 //! The order of calls, and what each failure leaves behind:
 //!
-//! 1. check that no user of the pool holds the phone or email (409 otherwise): nothing changed;
-//! 2. create the Cognito user with the caller's `custom:org_id`; Cognito sends the invitation;
-//! 3. for an `admin`, add the user to the administrators' group;
-//! 4. write the membership, the contact claims and the `Admin invited user` entry in one
-//!    transaction; the claims make two racing invitations of one phone end in one member.
+//! 1. reserve the phone (and email) in the contacts table, all or nothing: of concurrent
+//!    invitations of one contact exactly one goes on, the others answer 409 at once. A
+//!    reservation whose invitation died (older than the lease) is taken over, after the
+//!    Cognito user it may have left is deleted;
+//! 2. check that no user of the pool holds the phone or email outside the contacts table
+//!    (users made by hand): 409, the reservation given back;
+//! 3. create the Cognito user with the caller's `custom:org_id`; Cognito sends the invitation;
+//! 4. write the membership, turn the reservation into member claims and append the
+//!    `Admin invited user` entry, in one transaction;
+//! 5. for an `admin`, add the user to the administrators' group, last: nobody holds the
+//!    group without a membership.
 //!
-//! If 3 or 4 fails, the Cognito user of step 2 is deleted again, so no invitee exists in
-//! Cognito without a membership. If that deletion fails too (or the function dies), the
-//! next invitation of the same phone in the same organisation adopts the stranded user
-//! instead of refusing it as in use, and with an `Idempotency-Key` the retry even finds the
-//! same user id: either way the retry converges.
+//! A failure in 3 or 4 deletes the Cognito user again and gives the reservation back —
+//! unless the outcome of 4 is unknown (its answer and the read after it both failed): then
+//! nothing is deleted on a guess, and the reservation, outliving its lease, is taken over by
+//! the next invitation of the contact, which finishes the cleanup. With an
+//! `Idempotency-Key`, the user id derives from the key and the request, so a retry finds
+//! its own reservation and user and completes the same invitation.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
@@ -21,7 +28,10 @@ use shared::domain::{AuditAction, AuditEntry, Email, Member, MemberStatus, Perso
 use shared::http::{RequestMeta, decide, json, parse_json_body, record_caller, record_target};
 use shared::idempotency::{self, IdempotencyKey};
 use shared::identity::Caller;
-use shared::ports::{Addition, ContactKind, Creation, Directory, DirectoryUser, NewUser, Store};
+use shared::ports::{
+    Addition, ContactClaim, ContactKind, Creation, Directory, DirectoryError, NewUser, Reservation, Store,
+};
+use shared::store::contact_key;
 use shared::view::MemberView;
 use shared::{ApiError, Deps};
 
@@ -66,7 +76,7 @@ impl Invitation {
 }
 
 pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = RequestMeta::from_request(&request);
+    let meta = shared::http::request_meta(&request);
     Ok(decide("invite-user", &meta, "invited", authorise_and_invite(deps, &request, &meta)).await)
 }
 
@@ -75,20 +85,24 @@ async fn authorise_and_invite<D: Directory, S: Store>(
     request: &Request,
     meta: &RequestMeta,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::from_request(request)?;
+    let caller = Caller::from_request(request, &deps.config.issuer)?;
     record_caller(&caller);
     caller.require_admin(&deps.config.admin_group)?;
     let invitation = Invitation::from_request(request)?;
     let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
-    // With a key, a retry must find the user the first attempt created: derive the id.
+    let fingerprint = idempotency::fingerprint(request);
+    // With a key, a retry of the same request must find the user the first attempt
+    // created: derive the id from both (the same key with another body is refused anyway).
     let user_id = match &key {
-        Some(key) => UserId::parse(&uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.scoped.as_bytes()).to_string())?,
+        Some(key) => {
+            let seed = format!("{}\n{fingerprint}", key.scoped);
+            UserId::parse(&uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, seed.as_bytes()).to_string())?
+        }
         None => UserId::parse(&uuid::Uuid::new_v4().to_string())?,
     };
     let now = shared::time::now();
-    let fingerprint = idempotency::fingerprint(request);
     idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, async {
-        match invite(deps, &caller, meta, &invitation, &user_id).await {
+        match invite(deps, &caller, meta, &invitation, &user_id, now).await {
             Ok(member) => json(StatusCode::CREATED, &MemberView::of(&member, true)),
             Err(error) => error.into_response(),
         }
@@ -104,126 +118,111 @@ pub async fn invite<D: Directory, S: Store>(
     meta: &RequestMeta,
     invitation: &Invitation,
     user_id: &UserId,
+    now: shared::time::Timestamp,
 ) -> Result<Member, ApiError> {
     record_target(user_id.as_str());
-    let user_id = match find_holder(deps, caller, invitation, user_id).await? {
-        Holder::Nobody => {
-            match deps.directory.create_user(&new_user(caller, invitation, user_id)).await? {
-                Creation::Created => {}
-                Creation::ContactInUse => return Err(ApiError::ContactInUse),
-                // Only a derived id can exist already, and then it is this same invitation's.
-                Creation::UsernameExists => ensure_ours(deps, caller, invitation, user_id).await?,
-            }
-            return finish(deps, caller, meta, invitation, user_id, Undo::DeleteUser).await;
-        }
-        Holder::Stranded(user) => {
-            tracing::info!(stranded = %user.username, "adopting a user a failed invitation left behind");
-            UserId::parse(&user.username)?
+    let contacts = contact_keys(invitation);
+    if reserve(deps, caller, user_id, &contacts, now).await? == Reservation::Committed {
+        // An earlier attempt of this same invitation committed: answer with what it wrote.
+        let member = deps
+            .store
+            .get_member(&caller.org_id, user_id)
+            .await?
+            .ok_or_else(|| ApiError::unavailable("member claims without a membership"))?;
+        grant_role(deps, &member).await?;
+        return Ok(member);
+    }
+    let member = match create_and_commit(deps, caller, meta, invitation, user_id, now).await {
+        Ok(member) => member,
+        Err((error, undo)) => {
+            undo_invitation(deps, user_id, &contacts, undo).await;
+            return Err(error);
         }
     };
-    finish(deps, caller, meta, invitation, &user_id, Undo::Nothing).await
+    grant_role(deps, &member).await?;
+    Ok(member)
 }
 
-#[derive(Debug)]
-enum Holder {
-    Nobody,
-    /// An invitee of the caller's organisation with no membership: what an invitation that
-    /// failed after creating the user, and could not delete it, leaves behind.
-    Stranded(DirectoryUser),
+fn contact_keys(invitation: &Invitation) -> Vec<String> {
+    let mut contacts = vec![contact_key("phone", invitation.phone.as_str())];
+    if let Some(email) = &invitation.email {
+        contacts.push(contact_key("email", email.as_str()));
+    }
+    contacts
 }
 
-async fn find_holder<D: Directory, S: Store>(
+/// Step 1: the contacts, for this invitation alone.
+async fn reserve<D: Directory, S: Store>(
     deps: &Deps<D, S>,
     caller: &Caller,
-    invitation: &Invitation,
     user_id: &UserId,
-) -> Result<Holder, ApiError> {
-    let mut holders = deps.directory.users_with(ContactKind::Phone, invitation.phone.as_str()).await?;
-    if let Some(email) = &invitation.email {
-        holders.extend(deps.directory.users_with(ContactKind::Email, email.as_str()).await?);
-    }
-    holders.sort_by(|a, b| a.username.cmp(&b.username));
-    holders.dedup_by(|a, b| a.username == b.username);
-    let mut stranded = None;
-    for holder in holders {
-        if holder.username == user_id.as_str() {
-            continue; // This invitation's own user, from an earlier attempt.
+    contacts: &[String],
+    now: shared::time::Timestamp,
+) -> Result<Reservation, ApiError> {
+    // A second round only after taking over a dead invitation's reservation.
+    for _ in 0..3 {
+        match deps.store.reserve_contacts(user_id, &caller.org_id, contacts, now).await? {
+            Reservation::Taken(holder) if holder.is_stale(now) => take_over(deps, &holder).await?,
+            Reservation::Taken(_) => return Err(ApiError::ContactInUse),
+            done => return Ok(done),
         }
-        let member = match UserId::parse(&holder.username) {
-            Ok(id) => deps.store.get_member(&caller.org_id, &id).await?,
-            Err(_) => None,
-        };
-        let adoptable = holder.belongs_to(&caller.org_id)
-            && holder.is_unverified()
-            && member.is_none()
-            && holder.phone.as_deref() == Some(invitation.phone.as_str())
-            && stranded.is_none();
-        if !adoptable {
+    }
+    Err(ApiError::ContactInUse)
+}
+
+/// Cleans up after an invitation that died holding a reservation: its Cognito user, if it
+/// got that far and nobody has signed in with it, then the reservation itself.
+async fn take_over<D: Directory, S: Store>(deps: &Deps<D, S>, stale: &ContactClaim) -> Result<(), ApiError> {
+    tracing::info!(stale_user = %stale.user_id, "taking over the reservation of an invitation that died");
+    let stale_id = UserId::parse(&stale.user_id)?;
+    if let Some(user) = deps.directory.get_user(stale_id.as_str()).await? {
+        let member = deps.store.get_member(&stale.org_id, &stale_id).await?;
+        if !user.is_unverified() || member.is_some() {
+            // Someone signed in with it, or it is a member after all: not ours to remove.
             return Err(ApiError::ContactInUse);
         }
-        stranded = Some(holder);
+        deps.directory.delete(stale_id.as_str()).await?;
     }
-    Ok(stranded.map_or(Holder::Nobody, Holder::Stranded))
+    deps.store.remove_stale_reservation(stale).await?;
+    Ok(())
 }
 
-/// A user with the derived id exists: it must be this invitation's, from an earlier try.
-async fn ensure_ours<D: Directory, S: Store>(
-    deps: &Deps<D, S>,
-    caller: &Caller,
-    invitation: &Invitation,
-    user_id: &UserId,
-) -> Result<(), ApiError> {
-    match deps.directory.get_user(user_id.as_str()).await? {
-        Some(user) if user.belongs_to(&caller.org_id) && user.phone.as_deref() == Some(invitation.phone.as_str()) => {
-            Ok(())
-        }
-        _ => Err(ApiError::ContactInUse),
-    }
-}
-
+/// What a failed invitation must undo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Undo {
-    DeleteUser,
+    /// Give the reservation back; no Cognito user was made.
+    Reservation,
+    /// Delete the Cognito user (which may or may not exist), then give the reservation back.
+    UserAndReservation,
+    /// The outcome is unknown: touch nothing; the lease decides.
     Nothing,
 }
 
-async fn finish<D: Directory, S: Store>(
+/// Steps 2 to 4.
+async fn create_and_commit<D: Directory, S: Store>(
     deps: &Deps<D, S>,
     caller: &Caller,
     meta: &RequestMeta,
     invitation: &Invitation,
     user_id: &UserId,
-    undo: Undo,
-) -> Result<Member, ApiError> {
-    let result = write_records(deps, caller, meta, invitation, user_id).await;
-    if result.is_err() && undo == Undo::DeleteUser {
-        // Leave no invitee in Cognito without a membership, unless a concurrent invitation
-        // of the same phone adopted this user and wrote theirs.
-        let adopted = matches!(deps.store.get_member(&caller.org_id, user_id).await, Ok(Some(_)));
-        if adopted {
-            return result;
-        }
-        if let Err(error) = deps.directory.delete(user_id.as_str()).await {
-            tracing::error!(
-                error = %shared::error::error_chain(&error),
-                "could not delete the invitee after a failed invitation; the next invitation of this phone adopts it"
-            );
-        }
+    now: shared::time::Timestamp,
+) -> Result<Member, (ApiError, Undo)> {
+    let held_elsewhere =
+        held_outside_the_claims(deps, invitation, user_id).await.map_err(|e| (e, Undo::Reservation))?;
+    if held_elsewhere {
+        return Err((ApiError::ContactInUse, Undo::Reservation));
     }
-    result
-}
-
-async fn write_records<D: Directory, S: Store>(
-    deps: &Deps<D, S>,
-    caller: &Caller,
-    meta: &RequestMeta,
-    invitation: &Invitation,
-    user_id: &UserId,
-) -> Result<Member, ApiError> {
-    if invitation.role == Role::Admin {
-        deps.directory.add_to_group(user_id.as_str(), &deps.config.admin_group).await?;
+    let undo_user = |error: DirectoryError| (ApiError::from(error), Undo::UserAndReservation);
+    match deps.directory.create_user(&new_user(caller, invitation, user_id)).await.map_err(undo_user)? {
+        Creation::Created => {}
+        Creation::ContactInUse => return Err((ApiError::ContactInUse, Undo::Reservation)),
+        // Only a derived id can exist already, and then it is this same invitation's.
+        Creation::UsernameExists => match deps.directory.get_user(user_id.as_str()).await.map_err(undo_user)? {
+            Some(user)
+                if user.belongs_to(&caller.org_id) && user.phone.as_deref() == Some(invitation.phone.as_str()) => {}
+            _ => return Err((ApiError::ContactInUse, Undo::Reservation)),
+        },
     }
-    let now = shared::time::now();
     let member = Member {
         org_id: caller.org_id.clone(),
         user_id: user_id.clone(),
@@ -239,17 +238,68 @@ async fn write_records<D: Directory, S: Store>(
         resend_pending: None,
         cancel_pending: None,
     };
-    let entry = AuditEntry::new(AuditAction::Invited, caller, meta, &member, now);
-    match deps.store.add_member_with_audit(&member, &entry).await? {
-        Addition::Added => Ok(member),
-        // An earlier attempt of this invitation committed: answer with what it wrote.
-        Addition::AlreadyMember => deps
+    let entry = AuditEntry::new(AuditAction::Invited, &caller.actor(), meta, &member, now);
+    match deps.store.add_member_with_audit(&member, &entry).await {
+        Ok(Addition::Added) => Ok(member),
+        Ok(Addition::AlreadyMember) => deps
             .store
             .get_member(&caller.org_id, user_id)
-            .await?
-            .ok_or_else(|| ApiError::unavailable("membership vanished")),
-        Addition::ContactTaken => Err(ApiError::ContactInUse),
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| (ApiError::unavailable("membership vanished"), Undo::Nothing)),
+        Ok(Addition::ReservationLost) => Err((ApiError::unavailable("the reservation was taken over"), Undo::Nothing)),
+        Err(error) => {
+            // Never delete on a guess: only a read that answers tells whether it committed.
+            let undo = match deps.store.get_member(&caller.org_id, user_id).await {
+                Ok(Some(member)) => return Ok(member),
+                Ok(None) => Undo::UserAndReservation,
+                Err(_) => Undo::Nothing,
+            };
+            Err((error.into(), undo))
+        }
     }
+}
+
+/// Whether a user of the pool other than `user_id` holds the phone or email: users the
+/// contacts table does not know (made by hand, or stranded by an older version).
+async fn held_outside_the_claims<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    invitation: &Invitation,
+    user_id: &UserId,
+) -> Result<bool, ApiError> {
+    let mut holders = deps.directory.users_with(ContactKind::Phone, invitation.phone.as_str()).await?;
+    if let Some(email) = &invitation.email {
+        holders.extend(deps.directory.users_with(ContactKind::Email, email.as_str()).await?);
+    }
+    Ok(holders.iter().any(|holder| holder.username != user_id.as_str()))
+}
+
+async fn undo_invitation<D: Directory, S: Store>(deps: &Deps<D, S>, user_id: &UserId, contacts: &[String], undo: Undo) {
+    if undo == Undo::Nothing {
+        tracing::warn!("the invitation's outcome is unknown; its reservation is left to its lease");
+        return;
+    }
+    if undo == Undo::UserAndReservation {
+        if let Err(error) = deps.directory.delete(user_id.as_str()).await {
+            tracing::error!(
+                error = %shared::error::error_chain(&error),
+                "could not delete the invitee after a failed invitation; the next invitation of the contact takes over"
+            );
+            return;
+        }
+    }
+    if let Err(error) = deps.store.release_contacts(user_id, contacts).await {
+        tracing::error!(error = %shared::error::error_chain(&error), "could not give the reservation back; it lapses");
+    }
+}
+
+/// Step 5: an administrator's group, granted only once the membership exists.
+async fn grant_role<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
+    if member.role == Role::Admin {
+        deps.directory.add_to_group(member.user_id.as_str(), &deps.config.admin_group).await?;
+    }
+    Ok(())
 }
 
 fn new_user(caller: &Caller, invitation: &Invitation, user_id: &UserId) -> NewUser {

@@ -6,7 +6,7 @@ use lambda_http::{Body, Error, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::cursor;
 use shared::domain::AuditEntry;
-use shared::http::{RequestMeta, decide, json, parse_limit, query_parameters, record_caller};
+use shared::http::{decide, json, parse_limit, query_parameters, record_caller};
 use shared::identity::Caller;
 use shared::ports::Store;
 use shared::{ApiError, Deps};
@@ -73,12 +73,12 @@ fn decode_cursor(raw: &str, org_id: &str) -> Result<String, ApiError> {
 }
 
 pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = RequestMeta::from_request(&request);
+    let meta = shared::http::request_meta(&request);
     Ok(decide("list-audit-log", &meta, "listed", list(deps, &request)).await)
 }
 
 async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::from_request(request)?;
+    let caller = Caller::from_request(request, &deps.config.issuer)?;
     record_caller(&caller);
     caller.require_admin(&deps.config.admin_group)?;
     let query = query_parameters(request, &["limit", "cursor"])?;

@@ -33,7 +33,7 @@ pub struct ResendAccepted {
 }
 
 pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = RequestMeta::from_request(&request);
+    let meta = shared::http::request_meta(&request);
     Ok(decide("resend-invitation", &meta, "resent", authorise_and_resend(deps, &request, &meta)).await)
 }
 
@@ -42,7 +42,7 @@ async fn authorise_and_resend<D: Directory, S: Store>(
     request: &Request,
     meta: &RequestMeta,
 ) -> Result<Response<Body>, ApiError> {
-    let (caller, target) = admin_and_target(request, &deps.config.admin_group)?;
+    let (caller, target) = admin_and_target(request, &deps.config)?;
     let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
     let now = shared::time::now();
     idempotency::once(&deps.store, key.as_ref(), &idempotency::fingerprint(request), now, async {
@@ -83,7 +83,7 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         return Err(ApiError::AlreadyVerified);
     }
 
-    let entry = AuditEntry::new(AuditAction::ResentInvite, caller, meta, &member, now);
+    let entry = AuditEntry::new(AuditAction::ResentInvite, &caller.actor(), meta, &member, now);
     match store.claim_resend(&member, now, config.resend_cooldown, &entry).await? {
         Cooldown::Claimed => {}
         Cooldown::TooSoon { retry_after_seconds } => return Err(ApiError::ResendTooSoon { retry_after_seconds }),

@@ -1,32 +1,16 @@
-//! The DynamoDB tables as the [`Store`]: membership records (the mirror the Members page
-//! lists), contact claims, the append-only audit log, and idempotency records.
+//! The members table: `orgId` + `userId`, the mirror the Members page lists (two local
+//! indexes: by name, and by status then name). A membership is written, and removed, in one
+//! transaction with its contact claims and its audit entry.
 
-use crate::config::Tables;
-use crate::domain::{AuditAction, AuditEntry, Member, MemberStatus, Role, UserId};
-use crate::ports::{
-    Addition, AuditPage, Claim, Cooldown, MemberPage, Outcome, PageKey, Store, StoreError, StoredResponse,
+use super::contacts::{MEMBER, contact_key};
+use super::{
+    DynamoStore, Item, audit_from_item, audit_item, failed, failed_conditions, is_condition_failure, s, text, timestamp,
 };
+use crate::domain::{AuditEntry, Member, MemberStatus, Role, UserId};
+use crate::ports::{Addition, AuditLog, Cooldown, MemberPage, Members, Outcome, PageKey, StoreError};
 use crate::time::{self, Timestamp};
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use std::collections::HashMap;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::time::Duration;
-
-type Item = HashMap<String, AttributeValue>;
-
-/// How long a response is kept for replay under its `Idempotency-Key`.
-pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-/// How long a call holds a key before another call with the same key may take over (longer
-/// than a function's timeout, so a live call is never overtaken).
-pub const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(30);
-
-#[derive(Debug, Clone)]
-pub struct DynamoStore {
-    client: Client,
-    tables: Tables,
-}
 
 /// Separates the parts of a sort key; below every printable character, so that `ann`
 /// sorts before `ann b` whatever follows.
@@ -52,69 +36,13 @@ pub fn name_key_suffix(user_id: &UserId) -> String {
     format!("{KEY_SEPARATOR}{user_id}")
 }
 
-/// The claim key of a phone number or email address in the contacts table.
-pub fn contact_key(kind: &str, value: &str) -> String {
-    format!("{kind}#{value}")
-}
-
-fn failed(operation: &'static str, source: impl Into<crate::ports::Cause>) -> StoreError {
-    StoreError { operation, source: source.into() }
-}
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn n(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-fn text(item: &Item, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
-}
-
-fn number(item: &Item, name: &str) -> Option<i64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
-}
-
-fn timestamp(item: &Item, name: &str) -> Option<Timestamp> {
-    text(item, name).and_then(|t| time::parse(&t))
-}
-
-fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
-}
-
-/// The indexes of the items of a cancelled transaction whose condition failed; `None` when
-/// the transaction failed for another reason (a conflict, throttling) and may be retried.
-fn failed_conditions<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<usize>> {
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() else {
-        return None;
-    };
-    let failed: Vec<usize> = cancelled
-        .cancellation_reasons()
-        .iter()
-        .enumerate()
-        .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
-        .map(|(index, _)| index)
-        .collect();
-    (!failed.is_empty()).then_some(failed)
-}
-
 impl DynamoStore {
-    pub fn new(client: Client, tables: Tables) -> Self {
-        Self { client, tables }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     fn member_key(org_id: &str, user_id: &UserId) -> Item {
         Item::from([("orgId".to_owned(), s(org_id)), ("userId".to_owned(), s(user_id.as_str()))])
     }
 
-    fn contact_claims(member: &Member) -> Vec<String> {
+    /// The contacts table keys a member holds.
+    pub fn contact_claims_of(member: &Member) -> Vec<String> {
         let mut claims = Vec::new();
         if let Some(phone) = &member.phone {
             claims.push(contact_key("phone", phone));
@@ -123,33 +51,6 @@ impl DynamoStore {
             claims.push(contact_key("email", email));
         }
         claims
-    }
-
-    /// The audit entry as a transaction item, written only if its key is new.
-    fn audit_put(&self, entry: &AuditEntry) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.tables.audit)
-            .set_item(Some(audit_item(entry)))
-            .condition_expression("attribute_not_exists(entryId)")
-            .build()
-            .map_err(|e| failed("TransactWriteItems", e))?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// The entry id doubles as the transaction's idempotency token, so an SDK retry of a
-    /// transaction that did commit is not applied twice.
-    async fn commit(
-        &self,
-        items: Vec<TransactWriteItem>,
-        entry: &AuditEntry,
-    ) -> Result<(), SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(&entry.id)
-            .send()
-            .await
-            .map(|_| ())
     }
 
     /// Writes a membership record as it is, without claims or audit (tests and tools).
@@ -164,34 +65,39 @@ impl DynamoStore {
             .map_err(|e| failed("PutItem", e))
     }
 
-    /// Every audit entry of an organisation, oldest first (tests and tools).
-    pub async fn audit_entries(&self, org_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut entries = Vec::new();
+    /// Every membership of the table (tests and tools).
+    pub async fn all_members(&self) -> Result<Vec<Member>, StoreError> {
+        let mut members = Vec::new();
         let mut start = None;
         loop {
             let output = self
                 .client
-                .query()
-                .table_name(&self.tables.audit)
-                .key_condition_expression("orgId = :org")
-                .expression_attribute_values(":org", s(org_id))
+                .scan()
+                .table_name(&self.tables.members)
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| failed("Query", e))?;
+                .map_err(|e| failed("Scan", e))?;
             for item in output.items() {
-                entries.push(audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item"))?);
+                members.push(member_from_item(item).ok_or_else(|| failed("Scan", "malformed membership"))?);
             }
             start = output.last_evaluated_key;
             if start.is_none() {
-                return Ok(entries);
+                return Ok(members);
             }
         }
     }
+
+    /// After a transaction whose answer did not come back (or came back "condition failed"
+    /// from the SDK's retry of one that had committed): whether it committed, read from the
+    /// one thing only it wrote, its audit entry marked with its token.
+    async fn committed(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
+        self.written_by(entry, token).await
+    }
 }
 
-impl Store for DynamoStore {
+impl Members for DynamoStore {
     async fn get_member(&self, org_id: &str, user_id: &UserId) -> Result<Option<Member>, StoreError> {
         let output = self
             .client
@@ -222,33 +128,34 @@ impl Store for DynamoStore {
                 )
                 .build(),
         ];
-        for claim in Self::contact_claims(member) {
-            let item = Item::from([
-                ("contact".to_owned(), s(&claim)),
-                ("userId".to_owned(), s(member.user_id.as_str())),
-                ("orgId".to_owned(), s(&member.org_id)),
-            ]);
+        for claim in Self::contact_claims_of(member) {
+            // The invitation reserved its contacts; they become member claims only if they
+            // are still its own.
             items.push(
                 TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
+                    .update(
+                        Update::builder()
                             .table_name(&self.tables.contacts)
-                            .set_item(Some(item))
-                            .condition_expression("attribute_not_exists(contact) OR userId = :me")
+                            .key("contact", s(&claim))
+                            .update_expression("SET #state = :member REMOVE reservedAt")
+                            .condition_expression("userId = :me")
+                            .expression_attribute_names("#state", "state")
                             .expression_attribute_values(":me", s(member.user_id.as_str()))
+                            .expression_attribute_values(":member", s(MEMBER))
                             .build()
                             .map_err(build)?,
                     )
                     .build(),
             );
         }
-        items.push(self.audit_put(entry)?);
-        let result = self.commit(items, entry).await;
-        match result {
-            Ok(_) => Ok(Addition::Added),
+        let token = Self::new_token();
+        items.push(self.audit_put(entry, &token)?);
+        match self.transact(items, &token).await {
+            Ok(()) => Ok(Addition::Added),
+            Err(_) if self.committed(entry, &token).await? => Ok(Addition::Added),
             Err(error) => match failed_conditions(&error) {
                 Some(indexes) if indexes.contains(&0) => Ok(Addition::AlreadyMember),
-                Some(_) => Ok(Addition::ContactTaken),
+                Some(_) => Ok(Addition::ReservationLost),
                 None => Err(failed("TransactWriteItems", error)),
             },
         }
@@ -312,7 +219,7 @@ impl Store for DynamoStore {
                 )
                 .build(),
         ];
-        for claim in Self::contact_claims(member) {
+        for claim in Self::contact_claims_of(member) {
             items.push(
                 TransactWriteItem::builder()
                     .delete(
@@ -325,10 +232,12 @@ impl Store for DynamoStore {
                     .build(),
             );
         }
-        items.push(self.audit_put(entry)?);
-        let result = self.commit(items, entry).await;
-        match result {
-            Ok(_) => Ok(Outcome::Done),
+        let token = Self::new_token();
+        items.push(self.audit_put(entry, &token)?);
+        match self.transact(items, &token).await {
+            Ok(()) => Ok(Outcome::Done),
+            // Lost its answer the first time and was applied then: the entry is ours.
+            Err(_) if self.committed(entry, &token).await? => Ok(Outcome::Done),
             Err(error) if failed_conditions(&error).is_some() => Ok(Outcome::ConditionFailed),
             Err(error) => Err(failed("TransactWriteItems", error)),
         }
@@ -347,6 +256,8 @@ impl Store for DynamoStore {
             .query()
             .table_name(&self.tables.members)
             .index_name(index)
+            // Local indexes read consistently: a refresh after a cancel never shows the row.
+            .consistent_read(true)
             .expression_attribute_values(":org", s(org_id))
             // One more than asked for tells whether another page follows.
             .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
@@ -474,144 +385,6 @@ impl Store for DynamoStore {
             Err(e) => Err(failed("UpdateItem", e)),
         }
     }
-
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.audit)
-            .set_item(Some(audit_item(entry)))
-            .condition_expression("attribute_not_exists(entryId)")
-            .send()
-            .await;
-        match result {
-            // Written already by an earlier attempt of this same entry.
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(failed("PutItem", e)),
-        }
-    }
-
-    async fn audit_page(&self, org_id: &str, limit: usize, before: Option<&str>) -> Result<AuditPage, StoreError> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.tables.audit)
-            .key_condition_expression("orgId = :org")
-            .expression_attribute_values(":org", s(org_id))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-        if let Some(before) = before {
-            query = query.set_exclusive_start_key(Some(Item::from([
-                ("orgId".to_owned(), s(org_id)),
-                ("entryId".to_owned(), s(before)),
-            ])));
-        }
-        let output = query.send().await.map_err(|e| failed("Query", e))?;
-        let mut items = output.items().to_vec();
-        let more = items.len() > limit || output.last_evaluated_key.is_some();
-        items.truncate(limit);
-        let next = if more { items.last().and_then(|last| text(last, "entryId")) } else { None };
-        let entries = items
-            .iter()
-            .map(|item| audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item")))
-            .collect::<Result<_, _>>()?;
-        Ok(AuditPage { entries, next })
-    }
-
-    async fn claim_idempotency_key(&self, key: &str, fingerprint: &str, now: Timestamp) -> Result<Claim, StoreError> {
-        let now_s = now.timestamp();
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.idempotency)
-            .item("key", s(key))
-            .item("fingerprint", s(fingerprint))
-            .item("state", s("pending"))
-            .item("leaseUntil", n(now_s + IDEMPOTENCY_LEASE.as_secs() as i64))
-            .item("expiresAt", n(now_s + IDEMPOTENCY_TTL.as_secs() as i64))
-            // A new key; or one whose record expired but was not yet swept; or one whose
-            // holder died mid-way (lease over) with this same request, which we take over.
-            .condition_expression(
-                "attribute_not_exists(#key) OR expiresAt < :now OR (#state = :pending AND leaseUntil < :now AND fingerprint = :fp)",
-            )
-            .expression_attribute_names("#key", "key")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":now", n(now_s))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":fp", s(fingerprint))
-            .send()
-            .await;
-        match result {
-            Ok(_) => return Ok(Claim::Claimed),
-            Err(e) if is_condition_failure(&e) => {}
-            Err(e) => return Err(failed("PutItem", e)),
-        }
-        let existing = self
-            .client
-            .get_item()
-            .table_name(&self.tables.idempotency)
-            .key("key", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| failed("GetItem", e))?
-            .item;
-        let Some(existing) = existing else {
-            // Released between our write and our read: the holder failed; let the client retry.
-            return Ok(Claim::InFlight);
-        };
-        if text(&existing, "fingerprint").as_deref() != Some(fingerprint) {
-            return Ok(Claim::Mismatch);
-        }
-        if text(&existing, "state").as_deref() != Some("done") {
-            return Ok(Claim::InFlight);
-        }
-        let headers = text(&existing, "headers").and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
-        Ok(Claim::Replay(StoredResponse {
-            status: number(&existing, "status").and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-            headers,
-            body: text(&existing, "body").unwrap_or_default(),
-        }))
-    }
-
-    async fn finish_idempotency_key(
-        &self,
-        key: &str,
-        response: &StoredResponse,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.tables.idempotency)
-            .key("key", s(key))
-            .update_expression("SET #state = :done, #status = :status, headers = :headers, body = :body, expiresAt = :expires REMOVE leaseUntil")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":done", s("done"))
-            .expression_attribute_values(":status", n(i64::from(response.status)))
-            .expression_attribute_values(":headers", s(&serde_json::to_string(&response.headers).unwrap_or_default()))
-            .expression_attribute_values(":body", s(&response.body))
-            .expression_attribute_values(":expires", n(now.timestamp() + IDEMPOTENCY_TTL.as_secs() as i64))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| failed("UpdateItem", e))
-    }
-
-    async fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.tables.idempotency)
-            .key("key", s(key))
-            .condition_expression("#state = :pending")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":pending", s("pending"))
-            .send()
-            .await
-            .map(|_| ())
-            .or_else(|e| if is_condition_failure(&e) { Ok(()) } else { Err(failed("DeleteItem", e)) })
-    }
 }
 
 pub fn member_item(member: &Member) -> Item {
@@ -667,39 +440,6 @@ pub fn member_from_item(item: &Item) -> Option<Member> {
             Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
             _ => None,
         },
-    })
-}
-
-pub fn audit_item(entry: &AuditEntry) -> Item {
-    Item::from([
-        ("orgId".into(), s(&entry.org_id)),
-        ("entryId".into(), s(&entry.entry_key())),
-        ("id".into(), s(&entry.id)),
-        ("action".into(), s(entry.action.as_str())),
-        ("occurredAt".into(), s(&time::sortable(entry.occurred_at))),
-        ("actorId".into(), s(&entry.actor_id)),
-        ("actorName".into(), s(&entry.actor_name)),
-        ("targetId".into(), s(&entry.target_id)),
-        ("targetName".into(), s(&entry.target_name)),
-        ("requestId".into(), s(&entry.request_id)),
-        ("sourceIp".into(), s(&entry.source_ip)),
-        ("userAgent".into(), s(&entry.user_agent)),
-    ])
-}
-
-pub fn audit_from_item(item: &Item) -> Option<AuditEntry> {
-    Some(AuditEntry {
-        id: text(item, "id")?,
-        org_id: text(item, "orgId")?,
-        action: AuditAction::parse(&text(item, "action")?)?,
-        occurred_at: timestamp(item, "occurredAt")?,
-        actor_id: text(item, "actorId")?,
-        actor_name: text(item, "actorName").unwrap_or_default(),
-        target_id: text(item, "targetId")?,
-        target_name: text(item, "targetName").unwrap_or_default(),
-        request_id: text(item, "requestId")?,
-        source_ip: text(item, "sourceIp").unwrap_or_default(),
-        user_agent: text(item, "userAgent").unwrap_or_default(),
     })
 }
 

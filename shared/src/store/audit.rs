@@ -1,0 +1,149 @@
+//! The audit table: `orgId` + `entryId` (time, then the entry's id), append-only. Every
+//! write is conditional on the key being new, so an entry is never overwritten and a repeat
+//! of the same entry is never a second one.
+
+use super::{DynamoStore, Item, failed, is_condition_failure, s, text, timestamp};
+use crate::domain::{AuditAction, AuditEntry};
+use crate::ports::{AuditLog, AuditPage, StoreError};
+use crate::time;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+impl DynamoStore {
+    /// The audit entry as an item of the transaction `token`, written only if its key is
+    /// new. The item keeps the token, so that the writer alone can tell it wrote it.
+    pub(super) fn audit_put(&self, entry: &AuditEntry, token: &str) -> Result<TransactWriteItem, StoreError> {
+        let mut item = audit_item(entry);
+        item.insert("writtenBy".into(), s(token));
+        let put = Put::builder()
+            .table_name(&self.tables.audit)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(entryId)")
+            .build()
+            .map_err(|e| failed("TransactWriteItems", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Whether the transaction `token` wrote `entry`: how a writer whose answer was lost
+    /// learns that it committed (and not another request finishing the same entry).
+    pub(super) async fn written_by(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.audit)
+            .key("orgId", s(&entry.org_id))
+            .key("entryId", s(&entry.entry_key()))
+            .consistent_read(true)
+            .projection_expression("writtenBy")
+            .send()
+            .await
+            .map_err(|e| failed("GetItem", e))?;
+        Ok(output.item.is_some_and(|item| text(&item, "writtenBy").as_deref() == Some(token)))
+    }
+
+    /// Every audit entry of an organisation, oldest first (tests and tools).
+    pub async fn audit_entries(&self, org_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.tables.audit)
+                .key_condition_expression("orgId = :org")
+                .expression_attribute_values(":org", s(org_id))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| failed("Query", e))?;
+            for item in output.items() {
+                entries.push(audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item"))?);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(entries);
+            }
+        }
+    }
+}
+
+impl AuditLog for DynamoStore {
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.audit)
+            .set_item(Some(audit_item(entry)))
+            .condition_expression("attribute_not_exists(entryId)")
+            .send()
+            .await;
+        match result {
+            // Written already by an earlier attempt of this same entry.
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed("PutItem", e)),
+        }
+    }
+
+    async fn audit_page(&self, org_id: &str, limit: usize, before: Option<&str>) -> Result<AuditPage, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.tables.audit)
+            .key_condition_expression("orgId = :org")
+            .expression_attribute_values(":org", s(org_id))
+            .scan_index_forward(false)
+            // The Log tab is read right after the action it should show.
+            .consistent_read(true)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        if let Some(before) = before {
+            query = query.set_exclusive_start_key(Some(Item::from([
+                ("orgId".to_owned(), s(org_id)),
+                ("entryId".to_owned(), s(before)),
+            ])));
+        }
+        let output = query.send().await.map_err(|e| failed("Query", e))?;
+        let mut items = output.items().to_vec();
+        let more = items.len() > limit || output.last_evaluated_key.is_some();
+        items.truncate(limit);
+        let next = if more { items.last().and_then(|last| text(last, "entryId")) } else { None };
+        let entries = items
+            .iter()
+            .map(|item| audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item")))
+            .collect::<Result<_, _>>()?;
+        Ok(AuditPage { entries, next })
+    }
+}
+
+pub fn audit_item(entry: &AuditEntry) -> Item {
+    Item::from([
+        ("orgId".into(), s(&entry.org_id)),
+        ("entryId".into(), s(&entry.entry_key())),
+        ("id".into(), s(&entry.id)),
+        ("action".into(), s(entry.action.as_str())),
+        ("occurredAt".into(), s(&time::sortable(entry.occurred_at))),
+        ("actorId".into(), s(&entry.actor_id)),
+        ("actorName".into(), s(&entry.actor_name)),
+        ("targetId".into(), s(&entry.target_id)),
+        ("targetName".into(), s(&entry.target_name)),
+        ("requestId".into(), s(&entry.request_id)),
+        ("sourceIp".into(), s(&entry.source_ip)),
+        ("userAgent".into(), s(&entry.user_agent)),
+    ])
+}
+
+pub fn audit_from_item(item: &Item) -> Option<AuditEntry> {
+    Some(AuditEntry {
+        id: text(item, "id")?,
+        org_id: text(item, "orgId")?,
+        action: AuditAction::parse(&text(item, "action")?)?,
+        occurred_at: timestamp(item, "occurredAt")?,
+        actor_id: text(item, "actorId")?,
+        actor_name: text(item, "actorName").unwrap_or_default(),
+        target_id: text(item, "targetId")?,
+        target_name: text(item, "targetName").unwrap_or_default(),
+        request_id: text(item, "requestId")?,
+        source_ip: text(item, "sourceIp").unwrap_or_default(),
+        user_agent: text(item, "userAgent").unwrap_or_default(),
+    })
+}

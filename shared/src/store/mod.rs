@@ -1,0 +1,112 @@
+//! The DynamoDB tables as the [`crate::ports::Store`], one file a table: membership records
+//! and the transactions that keep them, their claims and their audit entries together
+//! ([`members`]), contact claims ([`contacts`]), the append-only audit log ([`audit`]), and
+//! idempotency records ([`idempotency`]). This file holds what they share.
+
+pub mod audit;
+pub mod contacts;
+pub mod idempotency;
+pub mod members;
+
+pub use audit::{audit_from_item, audit_item};
+pub use contacts::contact_key;
+pub use members::{member_from_item, member_item, name_key, name_key_suffix, status_key, status_prefix};
+
+use crate::config::Tables;
+use crate::ports::StoreError;
+use crate::time::{self, Timestamp};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use std::collections::HashMap;
+use std::time::Duration;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// How long a request may hold what it started (an `Idempotency-Key`, a contact
+/// reservation) before another may take it over: longer than a function's timeout, so a
+/// live request is never overtaken.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+fn failed(operation: &'static str, source: impl Into<crate::ports::Cause>) -> StoreError {
+    StoreError { operation, source: source.into() }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn text(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn number(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}
+
+fn timestamp(item: &Item, name: &str) -> Option<Timestamp> {
+    text(item, name).and_then(|t| time::parse(&t))
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// The indexes of the items of a cancelled transaction whose condition failed; `None` when
+/// the transaction failed for another reason (a conflict, throttling) and may be retried.
+fn failed_conditions<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<usize>> {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() else {
+        return None;
+    };
+    let failed: Vec<usize> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .enumerate()
+        .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+        .map(|(index, _)| index)
+        .collect();
+    (!failed.is_empty()).then_some(failed)
+}
+
+type TransactResult = Result<(), SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>;
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A new transaction token (see [`DynamoStore::transact`]).
+    fn new_token() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// One transaction. Its `ClientRequestToken` is new for each call, and so shared only by
+    /// the SDK's own retries of that call: DynamoDB answers a repeat of a token it saw in
+    /// the last ten minutes with success *without applying it again*, so a token that two
+    /// requests could share (an audit entry's id, which an interrupted cancel's finisher
+    /// reuses) would let the second answer success for work it never did.
+    async fn transact(&self, items: Vec<TransactWriteItem>, token: &str) -> TransactResult {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(token)
+            .send()
+            .await
+            .map(|_| ())
+    }
+}
