@@ -10,11 +10,12 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help dev test provision tools build lint sam-build sam-build-host sizes
+.PHONY: help dev test soak provision tools build lint sam-build sam-build-host sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
 	@echo "make test       run every check and test (starts its own emulator)"
+	@echo "make soak       the concurrent workload with faults, long (10,000 operations), with its figures"
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
 	@echo "make sizes      release-build every function and print its size"
 	@echo "make sam-build  sam build: an arm64 bootstrap per function (needs Rust's aarch64-unknown-linux-gnu target)"
@@ -43,6 +44,9 @@ dev: tools build
 
 test: tools
 	scripts/test.sh
+
+soak: tools
+	scripts/soak.sh
 
 provision: tools build
 	scripts/provision.sh

@@ -254,6 +254,11 @@ impl AuditEntry {
         }
     }
 
+    /// The same entry under `id`: one a retry of the same request derives again.
+    pub fn with_id(self, id: String) -> Self {
+        Self { id, ..self }
+    }
+
     /// The entry's sort key within its organisation: time first, so that the log reads
     /// newest first, then the id, so that two entries of one millisecond stay distinct.
     pub fn entry_key(&self) -> String {

@@ -2,9 +2,11 @@
 //! the shared emulator (named with a fresh prefix), so tests run in parallel unseen by
 //! each other.
 
+pub mod chaos;
 pub mod faults;
 pub mod seed;
 pub mod stack;
+pub mod workload;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 pub use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;

@@ -45,8 +45,18 @@ async fn authorise_and_resend<D: Directory, S: Store>(
     let (caller, target) = admin_and_target(request, &deps.config)?;
     let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
     let now = shared::time::now();
-    idempotency::once(&deps.store, key.as_ref(), &idempotency::fingerprint(request), now, async {
-        match resend_invitation(deps, &caller, meta, &target, now).await {
+    let fingerprint = idempotency::fingerprint(request);
+    // With a key, a retry derives the same entry id, and so knows a claim its first attempt
+    // took (and whose answer it never saw) as its own.
+    let entry_id = match &key {
+        Some(key) => {
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}\n{fingerprint}", key.scoped).as_bytes())
+        }
+        None => uuid::Uuid::new_v4(),
+    }
+    .to_string();
+    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, async {
+        match resend_invitation(deps, &caller, meta, &target, now, entry_id).await {
             Ok(accepted) => json(StatusCode::ACCEPTED, &accepted),
             Err(error) => error.into_response(),
         }
@@ -61,12 +71,13 @@ pub async fn resend_invitation<D: Directory, S: Store>(
     meta: &RequestMeta,
     target: &UserId,
     now: Timestamp,
+    entry_id: String,
 ) -> Result<ResendAccepted, ApiError> {
     let Deps { directory, store, config } = deps;
     let Some(member) = store.get_member(&caller.org_id, target).await? else {
         return Err(ApiError::NotFound);
     };
-    if let Some(earlier) = &member.resend_pending {
+    if let Some(earlier) = member.resend_pending.as_ref().filter(|earlier| earlier.id != entry_id) {
         // An earlier resend stopped after sending: its entry is written first, once.
         store.complete_resend(&member, earlier).await?;
     }
@@ -83,7 +94,7 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         return Err(ApiError::AlreadyVerified);
     }
 
-    let entry = AuditEntry::new(AuditAction::ResentInvite, &caller.actor(), meta, &member, now);
+    let entry = AuditEntry::new(AuditAction::ResentInvite, &caller.actor(), meta, &member, now).with_id(entry_id);
     match store.claim_resend(&member, now, config.resend_cooldown, &entry).await? {
         Cooldown::Claimed => {}
         Cooldown::TooSoon { retry_after_seconds } => return Err(ApiError::ResendTooSoon { retry_after_seconds }),

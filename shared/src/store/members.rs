@@ -92,8 +92,19 @@ impl DynamoStore {
     /// After a transaction whose answer did not come back (or came back "condition failed"
     /// from the SDK's retry of one that had committed): whether it committed, read from the
     /// one thing only it wrote, its audit entry marked with its token.
+    ///
+    /// The outcome decides whether the caller answers success or a retry repeats the work,
+    /// so an unanswered read is asked again, a few times, before the outcome is called
+    /// unknown.
     async fn committed(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
-        self.written_by(entry, token).await
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.written_by(entry, token).await {
+                Err(error) if attempts < 3 => tracing::warn!(%error, "could not read whether a transaction committed"),
+                outcome => return outcome,
+            }
+        }
     }
 }
 
@@ -308,8 +319,10 @@ impl Members for DynamoStore {
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
             .update_expression("SET lastInvitationSentAt = :now, lastResentAt = :now, resendPending = :entry")
             .condition_expression(
-                "attribute_exists(userId) AND (attribute_not_exists(lastResentAt) OR lastResentAt <= :threshold)",
+                // Or the claim is this same resend's, from an attempt whose answer was lost.
+                "attribute_exists(userId) AND (attribute_not_exists(lastResentAt) OR lastResentAt <= :threshold OR resendPending.id = :id)",
             )
+            .expression_attribute_values(":id", s(&entry.id))
             .expression_attribute_values(":now", s(&time::sortable(now)))
             .expression_attribute_values(":threshold", s(&time::sortable(threshold)))
             .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)))

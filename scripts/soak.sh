@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make soak: the randomised concurrent workload of make test, long: 10,000 operations with
+# faults at random AWS calls (WORKLOAD_OPERATIONS, WORKLOAD_SEED, WORKLOAD_FAULT_RATE and
+# WORKLOAD_WORKERS change it). Prints operations, answers by status, and each invariant.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+mkdir -p .local
+trap stop_moto EXIT
+start_moto "$(free_port)" .local/soak-moto.log
+export WORKLOAD_OPERATIONS="${WORKLOAD_OPERATIONS:-10000}"
+cargo test -p members-tests --test workload -- --nocapture 2>&1 | tee .local/soak.log | grep -vE '^\s+(Compiling|Finished|Running)'
