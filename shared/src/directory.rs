@@ -62,6 +62,31 @@ impl CognitoDirectory {
     pub fn user_pool_id(&self) -> &str {
         &self.user_pool_id
     }
+
+    /// Every user of the pool (tests and tools).
+    pub async fn all_users(&self) -> Result<Vec<DirectoryUser>, DirectoryError> {
+        let mut users = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_users()
+                .user_pool_id(&self.user_pool_id)
+                .set_pagination_token(token)
+                .send()
+                .await
+                .map_err(|error| failed("ListUsers", error))?;
+            users.extend(
+                page.users()
+                    .iter()
+                    .map(|u| user(u.username().unwrap_or_default(), u.user_status(), u.enabled(), u.attributes())),
+            );
+            token = page.pagination_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(users);
+            }
+        }
+    }
 }
 
 impl Directory for CognitoDirectory {

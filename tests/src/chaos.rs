@@ -8,12 +8,12 @@
 //! itself to fail, the retry would have to wait out the key's lease (30 s) to take over; the
 //! idempotency records' own faults are tested on their own (tests/idempotency.rs).
 
+use crate::faults::operation;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -73,8 +73,7 @@ impl Intercept for RandomFaults {
             cfg.interceptor_state().store_put(LoseAnswer);
             return Ok(());
         }
-        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
-        Err(format!("injected fault: {operation} never left").into())
+        Err(format!("injected fault: {} never left", operation(cfg)).into())
     }
 
     fn read_after_deserialization(
@@ -84,8 +83,7 @@ impl Intercept for RandomFaults {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if cfg.load::<LoseAnswer>().is_some() {
-            let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
-            return Err(format!("injected fault: the answer to {operation} was lost").into());
+            return Err(format!("injected fault: the answer to {} was lost", operation(cfg)).into());
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The name of the operation a call belongs to (`TransactWriteItems`, `AdminDeleteUser`, …).
-fn operation(cfg: &ConfigBag) -> String {
+pub fn operation(cfg: &ConfigBag) -> String {
     cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default()
 }
 

@@ -430,7 +430,7 @@ pub async fn check(stack: &TestStack, done: &[Done], verified: &HashSet<String>)
     let store = &stack.deps.store;
     let members = store.all_members().await.expect("scan members");
     let claims = store.contact_claims().await.expect("scan claims");
-    let users = all_users(stack).await;
+    let users = stack.deps.directory.all_users().await.expect("ListUsers");
     let mut audit = Vec::new();
     for org in ORGS {
         audit.extend(store.audit_entries(org).await.expect("read the log"));
@@ -536,39 +536,4 @@ pub async fn check(stack: &TestStack, done: &[Done], verified: &HashSet<String>)
         ("each 201/204/202 has exactly one audit entry, and no entry lacks its answer", audit_faults),
         ("no user who signed in was deleted", verified_faults),
     ]
-}
-
-async fn all_users(stack: &TestStack) -> Vec<shared::ports::DirectoryUser> {
-    let mut users = Vec::new();
-    let mut token = None;
-    loop {
-        let page = stack
-            .deps
-            .directory
-            .client()
-            .list_users()
-            .user_pool_id(stack.deps.directory.user_pool_id())
-            .set_pagination_token(token)
-            .send()
-            .await
-            .expect("ListUsers");
-        for user in page.users() {
-            let attribute = |name: &str| {
-                user.attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned)
-            };
-            users.push(shared::ports::DirectoryUser {
-                username: user.username().unwrap_or_default().to_owned(),
-                status: user.user_status().cloned().unwrap_or(UserStatusType::UnknownValue),
-                enabled: user.enabled(),
-                org_id: attribute("custom:org_id"),
-                name: attribute("name"),
-                phone: attribute("phone_number"),
-                email: attribute("email"),
-            });
-        }
-        token = page.pagination_token().map(str::to_owned);
-        if token.is_none() {
-            return users;
-        }
-    }
 }

@@ -150,7 +150,7 @@ impl ContactClaims for DynamoStore {
     }
 
     async fn remove_stale_reservation(&self, stale: &ContactClaim) -> Result<Outcome, StoreError> {
-        let mut delete = self
+        let delete = self
             .client
             .delete_item()
             .table_name(&self.tables.contacts)
@@ -158,8 +158,8 @@ impl ContactClaims for DynamoStore {
             .condition_expression("userId = :holder AND #state = :reserved AND reservedAt = :at")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":holder", s(&stale.user_id))
-            .expression_attribute_values(":reserved", s(RESERVED));
-        delete = delete.expression_attribute_values(":at", n(stale.reserved_at.unwrap_or_default()));
+            .expression_attribute_values(":reserved", s(RESERVED))
+            .expression_attribute_values(":at", n(stale.reserved_at.unwrap_or_default()));
         match delete.send().await {
             Ok(_) => Ok(Outcome::Done),
             Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
