@@ -446,3 +446,23 @@ async fn a_ghost_membership_is_listed_and_can_be_cancelled() {
     let again = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
     assert_problem(&again, 404, "not-found");
 }
+
+/// Defence in depth: were the template's authorizer pointed at another pool, or to let
+/// access tokens through, the function still refuses, 401, and says why in its log.
+#[tokio::test]
+async fn a_token_of_another_pool_or_an_access_token_is_refused_and_logged() {
+    let stack = TestStack::seeded().await;
+    let lines = LogLines::default();
+    let writer = lines.clone();
+    let _logging = tracing::subscriber::set_default(shared::telemetry::subscriber(move || writer.clone()));
+
+    let foreign = call(&stack.deps, fixture("cancel-invitation/token-of-another-pool.json")).await;
+    let access = call(&stack.deps, fixture("cancel-invitation/access-token.json")).await;
+
+    assert_problem(&foreign, 401, "unauthenticated");
+    assert_problem(&access, 401, "unauthenticated");
+    assert_untouched(&stack, ACME, ACME_INVITEE.user_id).await;
+    let log = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("eu-west-1_AnotherPool1") && log.contains("not from this function's user pool"), "{log}");
+    assert!(log.contains("not an ID token") && log.contains("\"token_use\":\"access\""), "{log}");
+}
