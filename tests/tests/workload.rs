@@ -9,7 +9,7 @@ use members_tests::workload::{self, Settings};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invites_cancels_resends_lists_and_sign_ins_with_faults_keep_every_invariant() {
     let stack = TestStack::empty().await;
-    let settings = Settings::from_env(400);
+    let settings = Settings::from_env(1000);
 
     let report = workload::run(&stack, settings).await;
 
