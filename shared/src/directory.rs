@@ -129,11 +129,21 @@ impl Directory for CognitoDirectory {
     }
 
     async fn create_user(&self, new: &NewUser) -> Result<Creation, DirectoryError> {
-        let mut attributes =
-            vec![attr("name", &new.name), attr("phone_number", new.phone.as_str()), attr(ORG_ATTRIBUTE, &new.org_id)];
+        // The pool signs in by phone and email as aliases, and Cognito accepts an alias only
+        // once it is verified: the invitee's contacts are created verified (the temporary
+        // password that reaches them proves them at first sign-in). Without
+        // `ForceAliasCreation`, Cognito itself refuses a contact another user holds verified
+        // (`AliasExistsException`, answered 409).
+        let mut attributes = vec![
+            attr("name", &new.name),
+            attr("phone_number", new.phone.as_str()),
+            attr("phone_number_verified", "true"),
+            attr(ORG_ATTRIBUTE, &new.org_id),
+        ];
         let mut mediums = vec![DeliveryMediumType::Sms];
         if let Some(email) = &new.email {
             attributes.push(attr("email", email.as_str()));
+            attributes.push(attr("email_verified", "true"));
             mediums.push(DeliveryMediumType::Email);
         }
         let result = self
@@ -216,6 +226,11 @@ impl Directory for CognitoDirectory {
             Ok(_) => Ok(Resent::Sent),
             Err(error) if is_user_not_found(&error) => Ok(Resent::NotFound),
             Err(error) if code(&error) == Some("UnsupportedUserStateException") => Ok(Resent::NotInvitable),
+            // An answer from Cognito is a refusal: nothing was sent. Anything else (a timeout,
+            // a connection lost) leaves it unknown whether the message went out.
+            Err(error) if error.as_service_error().is_some() => {
+                Ok(Resent::Refused(failed("AdminCreateUser(RESEND)", error)))
+            }
             Err(error) => Err(failed("AdminCreateUser(RESEND)", error)),
         }
     }

@@ -197,6 +197,16 @@ pub struct Member {
     /// will write. If the function dies after the deletion, the next call finds the user gone
     /// and this entry here, and finishes the job with it.
     pub cancel_pending: Option<AuditEntry>,
+    /// The id of the cancel entry whose cancel disabled the Cognito user (set just before
+    /// it disables, cleared when the user is enabled again): who may enable them again.
+    /// Only a cancel disables; a user disabled without it was disabled by an operator.
+    pub disabled_by: Option<String>,
+    /// The id of a pending resend whose `AdminCreateUser(RESEND)` was sent but not answered:
+    /// the message may have gone out, so the same request's retry does not send it again.
+    pub resend_attempted: Option<String>,
+    /// The id of the last resend whose entry went to the log: how a retry of that resend
+    /// learns it was finished by someone else.
+    pub last_resend_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

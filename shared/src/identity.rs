@@ -9,6 +9,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub id: String,
+    /// `cognito:username`: the caller's username in the pool, their membership's `userId`.
+    pub username: Option<String>,
     pub org_id: String,
     /// `name`, else `email`, else the id: what the audit log shows.
     pub display_name: String,
@@ -57,6 +59,7 @@ impl Caller {
         let display_name = claim("name").or_else(|| claim("email")).unwrap_or(id);
         Ok(Self {
             id: id.to_owned(),
+            username: claim("cognito:username").map(str::to_owned),
             org_id: org_id.to_owned(),
             display_name: display_name.to_owned(),
             groups: claim("cognito:groups").map(parse_groups).unwrap_or_default(),

@@ -2,10 +2,12 @@
 //! responses ([`error`]), configuration ([`config`]), the domain values ([`domain`]), and the
 //! adapters over Cognito ([`directory`]) and DynamoDB ([`store`]).
 
+pub mod actor;
 pub mod config;
 pub mod cursor;
 pub mod deps;
 pub mod directory;
+pub mod disabling;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -86,12 +86,14 @@ pub enum Deletion {
     AlreadyGone,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Resent {
     Sent,
     /// Cognito will not resend: the user is no longer in a state that takes an invitation.
     NotInvitable,
     NotFound,
+    /// Cognito answered with another error (throttling, a quota): nothing was sent.
+    Refused(DirectoryError),
 }
 
 /// A contact attribute that identifies one user of the pool.
@@ -240,12 +242,20 @@ pub trait Members: Send + Sync {
         entry: &AuditEntry,
     ) -> impl Future<Output = Result<Addition, StoreError>> + Send;
 
-    /// Records the audit entry a cancel is about to write, before it deletes anything.
+    /// Records the audit entry a cancel is about to write, before it deletes anything, and,
+    /// when it is `disabling` the user, that this cancel is who disabled them.
     fn mark_cancel_pending(
         &self,
         member: &Member,
         entry: &AuditEntry,
+        disabling: bool,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+
+    /// Forgets that the cancel `id` disabled the user, once they are enabled again.
+    fn clear_disabled_by(&self, member: &Member, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records that the pending resend `id` was sent to Cognito without an answer.
+    fn mark_resend_attempted(&self, member: &Member, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Corrects the status mirror to verified and drops any cancel in flight.
     fn mark_verified(&self, member: &Member) -> impl Future<Output = Result<Outcome, StoreError>> + Send;

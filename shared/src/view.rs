@@ -69,6 +69,9 @@ mod tests {
             last_resent_at: None,
             resend_pending: None,
             cancel_pending: None,
+            disabled_by: None,
+            resend_attempted: None,
+            last_resend_id: None,
         }
     }
 

@@ -14,7 +14,12 @@ EXPECTED = {
         ("dynamodb:UpdateItem", "MembersTable"),
         ("dynamodb:DeleteItem", "MembersTable"),
         ("dynamodb:DeleteItem", "ContactsTable"),
+        ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
+        ("dynamodb:GetItem", "IdempotencyTable"),
+        ("dynamodb:PutItem", "IdempotencyTable"),
+        ("dynamodb:UpdateItem", "IdempotencyTable"),
+        ("dynamodb:DeleteItem", "IdempotencyTable"),
     },
     "InviteUserFunction": {
         ("cognito-idp:ListUsers", "UserPool"),
@@ -24,7 +29,11 @@ EXPECTED = {
         ("cognito-idp:AdminDeleteUser", "UserPool"),
         ("dynamodb:GetItem", "MembersTable"),
         ("dynamodb:PutItem", "MembersTable"),
+        ("dynamodb:GetItem", "ContactsTable"),
         ("dynamodb:PutItem", "ContactsTable"),
+        ("dynamodb:UpdateItem", "ContactsTable"),
+        ("dynamodb:DeleteItem", "ContactsTable"),
+        ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
         ("dynamodb:GetItem", "IdempotencyTable"),
         ("dynamodb:PutItem", "IdempotencyTable"),
@@ -106,7 +115,7 @@ def test_no_role_may_change_or_delete_an_audit_item(expanded):
                 if "AuditTable" in text or statement.get("Resource") == "*":
                     actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                     for action in actions:
-                        assert action in {"dynamodb:PutItem", "dynamodb:Query", "sns:Publish"}, (logical, action)
+                        assert action in {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sns:Publish"}, (logical, action)
 
 
 def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
@@ -139,6 +148,11 @@ def test_the_organisation_is_readable_but_not_writable_by_the_console(template):
     client = template["Resources"]["UserPoolClient"]["Properties"]
     assert "custom:org_id" in client["ReadAttributes"]
     assert not any(a.startswith("custom:") for a in client["WriteAttributes"])
+    # Nor anything the backend relies on: the Log's names, the contacts people are invited by.
+    # (An empty list would mean "every standard attribute" to Cognito.)
+    assert client["WriteAttributes"], "an empty list lets users write every standard attribute"
+    for relied_on in ["name", "email", "phone_number", "email_verified", "phone_number_verified"]:
+        assert relied_on not in client["WriteAttributes"], relied_on
     pool = template["Resources"]["UserPool"]["Properties"]
     org = next(a for a in pool["Schema"] if a["Name"] == "org_id")
     assert org["Mutable"] is False
@@ -156,3 +170,11 @@ def test_the_api_allows_the_consoles_origin_only(template):
     assert cors["AllowOrigins"] == [{"Ref": "ConsoleOrigin"}]
     assert "idempotency-key" in cors["AllowHeaders"] and "authorization" in cors["AllowHeaders"]
     assert cors["ExposeHeaders"] == ["retry-after"]
+
+
+def test_the_sms_role_sends_sms_and_publishes_to_no_topic(template):
+    statements = template["Resources"]["UserPoolSmsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert [s["Action"] for s in allow] == ["sns:Publish"]
+    assert any(s["Action"] == "sns:Publish" and s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"} for s in deny)

@@ -209,11 +209,19 @@ pub struct Answer {
     status: u16,
     error_type: &'static str,
     message: &'static str,
+    /// How many answers to replace; `None`: all.
+    remaining: Option<Arc<AtomicUsize>>,
 }
 
 impl Answer {
     pub fn error(operation: &'static str, status: u16, error_type: &'static str, message: &'static str) -> Self {
-        Self { operation, status, error_type, message }
+        Self { operation, status, error_type, message, remaining: None }
+    }
+
+    /// Replaces only the first answer: the SDK's retry of a transient error then gets the
+    /// emulator's real one.
+    pub fn once(self) -> Self {
+        Self { remaining: Some(Arc::new(AtomicUsize::new(1))), ..self }
     }
 }
 
@@ -231,6 +239,11 @@ impl Intercept for Answer {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if operation(cfg) != self.operation {
+            return Ok(());
+        }
+        if let Some(remaining) = &self.remaining
+            && remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err()
+        {
             return Ok(());
         }
         let body = format!(r#"{{"__type":"{}","message":"{}"}}"#, self.error_type, self.message);

@@ -85,6 +85,7 @@ fn inviter(deps: &Deps, demo: &DemoUser) -> Caller {
     };
     Caller {
         id: id.into(),
+        username: None,
         org_id: demo.org_id.into(),
         display_name: name.into(),
         groups: vec![deps.config.admin_group.clone()],
@@ -158,7 +159,7 @@ pub fn trigger_event(trigger_source: &str, user_pool_id: &str, demo: &DemoUser) 
         "userName": demo.user_id,
         "callerContext": {
             "awsSdkVersion": "aws-sdk-unknown-unknown",
-            "clientId": "0ab6c6a73b95a3921f66b11096"
+            "clientId": "5d755b68687d3262b064de3cdd"
         },
         "triggerSource": trigger_source,
         "request": request,

@@ -331,7 +331,13 @@ async fn one_operation(shared: &Shared, deps: &Deps, healthy: &Deps, issuer: &st
                     &request_id,
                 )
             };
-            with_retries("cancel", org, Some(target.clone()), || cancel_invitation::handle(deps, request())).await
+            let done =
+                with_retries("cancel", org, Some(target.clone()), || cancel_invitation::handle(deps, request())).await;
+            if done.status == 204 {
+                // Gone: later operations pick among those still there.
+                shared.known.lock().unwrap().get_mut(org).unwrap().retain(|user| *user != target);
+            }
+            done
         }
         (60..80, Some(target)) => {
             let lock = shared.lock_of(&target);
@@ -352,7 +358,7 @@ async fn one_operation(shared: &Shared, deps: &Deps, healthy: &Deps, issuer: &st
             };
             with_retries("resend", org, Some(target.clone()), || resend_invitation::handle(deps, request())).await
         }
-        (80..92, _) => {
+        (80..95, _) => {
             let request = || event(issuer, admin, "GET", "/members", "/members", None, None, None, &request_id);
             with_retries("list", org, None, || list_members::handle(deps, request())).await
         }

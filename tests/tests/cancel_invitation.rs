@@ -466,3 +466,95 @@ async fn a_token_of_another_pool_or_an_access_token_is_refused_and_logged() {
     assert!(log.contains("eu-west-1_AnotherPool1") && log.contains("not from this function's user pool"), "{log}");
     assert!(log.contains("not an ID token") && log.contains("\"token_use\":\"access\""), "{log}");
 }
+
+async fn disable_by_hand(stack: &TestStack, user_id: &str) {
+    stack
+        .deps
+        .directory
+        .client()
+        .admin_disable_user()
+        .user_pool_id(stack.deps.directory.user_pool_id())
+        .username(user_id)
+        .send()
+        .await
+        .expect("AdminDisableUser");
+}
+
+/// The read after the disable fails: the invitee is enabled again on the way out, and the
+/// record of who disabled them goes with it.
+#[tokio::test]
+async fn every_way_out_after_the_disable_enables_the_invitee_again() {
+    let stack = TestStack::seeded().await;
+    // The first AdminGetUser reads Carol; the second, after the disable, fails.
+    let failing =
+        stack.deps_with(vec![SharedInterceptor::new(Fault::after("AdminGetUser", When::BeforeSending, 1, 1))], vec![]);
+
+    let response = call(&failing, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
+
+    assert_problem(&response, 503, "unavailable");
+    assert!(stack.cognito_user(ACME_INVITEE.user_id).await.unwrap().enabled, "Carol is enabled again");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().disabled_by.is_none());
+}
+
+/// A cancel disabled Carol and died; she then signed in (the trigger cleared the pending
+/// cancel). `disabledBy` still says a cancel disabled her, so the next call enables her.
+#[tokio::test]
+async fn a_verified_invitee_left_disabled_by_a_dead_cancel_is_enabled_by_the_next_one() {
+    let stack = TestStack::seeded().await;
+    let dies = stack.deps_with(
+        vec![
+            SharedInterceptor::new(Fault::after("AdminGetUser", When::BeforeSending, 1, 1)),
+            SharedInterceptor::new(Fault::new("AdminEnableUser", When::BeforeSending, 1)),
+        ],
+        vec![],
+    );
+    let first = call(&dies, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
+    assert_problem(&first, 503, "unavailable");
+    assert!(!stack.cognito_user(ACME_INVITEE.user_id).await.unwrap().enabled, "left disabled");
+    set_permanent_password(&stack.sdk, &stack.deps.config.user_pool_id, ACME_INVITEE.user_id).await;
+    let signed_in = members_tests::seed::trigger_event(
+        "PostAuthentication_Authentication",
+        stack.deps.directory.user_pool_id(),
+        &ACME_INVITEE,
+    );
+    member_verified::mark_verified(&stack.deps.store, &signed_in).await;
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().cancel_pending.is_none());
+
+    let second = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
+
+    assert_problem(&second, 409, "already-verified");
+    assert!(stack.cognito_user(ACME_INVITEE.user_id).await.unwrap().enabled, "Carol can sign in again");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().disabled_by.is_none());
+}
+
+/// A verified member an operator disabled is never enabled by a cancel, pending or not.
+#[tokio::test]
+async fn a_member_an_operator_disabled_stays_disabled() {
+    let stack = TestStack::seeded().await;
+    disable_by_hand(&stack, ACME_VERIFIED.user_id).await;
+
+    let response = call(
+        &stack.deps,
+        fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, ACME_VERIFIED.user_id)),
+    )
+    .await;
+
+    assert_problem(&response, 409, "already-verified");
+    assert!(!stack.cognito_user(ACME_VERIFIED.user_id).await.unwrap().enabled);
+}
+
+/// The Log names the actor by their membership, not by the token's `name` (which a user may
+/// be able to change).
+#[tokio::test]
+async fn the_log_names_the_actor_by_their_membership() {
+    let stack = TestStack::seeded().await;
+    let renamed = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| {
+        e["requestContext"]["authorizer"]["jwt"]["claims"]["name"] = "Somebody Else".into();
+    });
+
+    let response = call(&stack.deps, renamed).await;
+
+    assert_eq!(response.status(), 204);
+    let entry = assert_canceled_once(&stack, ACME_INVITEE.user_id, ACME_INVITEE.name).await;
+    assert_eq!(entry.actor_name, ACME_ADMIN.name);
+}

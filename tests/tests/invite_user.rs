@@ -212,6 +212,7 @@ async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_laps
         shared::time::now() + chrono::Duration::from_std(shared::store::LEASE).unwrap() + chrono::Duration::seconds(1);
     let caller = shared::identity::Caller {
         id: "a0d1a000-0000-4000-8000-00000000ac01".into(),
+        username: Some("acme-admin".into()),
         org_id: ACME.into(),
         display_name: "Ada Admin".into(),
         groups: vec!["org-admin".into()],
@@ -298,4 +299,78 @@ async fn concurrent_invitations_of_one_phone_make_one_member() {
             .count(),
         1
     );
+}
+
+/// Cognito accepts a phone or email alias for sign-in only once it is verified, and refuses
+/// one another user holds verified only without `ForceAliasCreation`. The emulator enforces
+/// neither, so this asserts what the code sends.
+#[tokio::test]
+async fn invitees_are_created_with_verified_contacts_and_no_forced_alias() {
+    let stack = TestStack::seeded().await;
+    let calls = Calls::new();
+    let deps = stack.deps_with(vec![SharedInterceptor::new(calls.clone())], vec![]);
+
+    let response = call(&deps, fixture("invite-user/admin-invites-member.json")).await;
+
+    assert_eq!(response.status(), 201);
+    let created = calls.requests("AdminCreateUser");
+    assert_eq!(created.len(), 1);
+    let attributes: std::collections::HashMap<String, String> = created[0]["UserAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["Name"].as_str().unwrap().to_owned(), a["Value"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(attributes["phone_number_verified"], "true");
+    assert_eq!(attributes["email_verified"], "true");
+    assert!(created[0].get("ForceAliasCreation").is_none_or(|force| force == false));
+}
+
+/// The administrators' group is granted only once the membership is written: an invitation
+/// that fails before that leaves nobody holding the group.
+#[tokio::test]
+async fn the_admin_group_is_granted_only_after_the_membership_commits() {
+    let stack = TestStack::seeded().await;
+    let calls = Calls::new();
+    let failing = stack.deps_with(
+        vec![SharedInterceptor::new(calls.clone())],
+        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+    );
+
+    let first = call(&failing, fixture("invite-user/admin-invites-admin.json")).await;
+
+    assert_problem(&first, 503, "unavailable");
+    assert_eq!(calls.count("AdminAddUserToGroup"), 0, "no group before the membership");
+    assert_nobody_with(&stack, "+447700900107").await;
+    let second = call(&stack.deps, fixture("invite-user/admin-invites-admin.json")).await;
+    assert_eq!(second.status(), 201);
+    let user_id = json_body(&second)["userId"].as_str().unwrap().to_owned();
+    assert_eq!(stack.groups_of(&user_id).await, ["org-admin"]);
+}
+
+/// When the membership's transaction goes unanswered and so do the reads that would tell
+/// whether it committed, nothing is deleted on a guess; the retry with the same key finds
+/// its own reservation and user and completes the invitation.
+#[tokio::test]
+async fn an_unknown_outcome_deletes_nothing_and_the_retry_completes_it() {
+    let stack = TestStack::seeded().await;
+    let calls = Calls::new();
+    let blind = stack.deps_with(
+        vec![SharedInterceptor::new(calls.clone())],
+        vec![
+            SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1)),
+            SharedInterceptor::new(Fault::new("GetItem", When::BeforeSending, 100)),
+        ],
+    );
+
+    let first = call(&blind, fixture("invite-user/with-idempotency-key.json")).await;
+
+    assert_problem(&first, 503, "unavailable");
+    assert_eq!(calls.count("AdminDeleteUser"), 0, "nothing deleted on an unanswered read");
+    assert_eq!(stack.users_with_phone("+447700900108").await.len(), 1);
+    let retry = call(&stack.deps, fixture("invite-user/with-idempotency-key.json")).await;
+    assert_eq!(retry.status(), 201);
+    let user_id = json_body(&retry)["userId"].as_str().unwrap().to_owned();
+    assert_eq!(stack.users_with_phone("+447700900108").await[0].username, user_id);
+    assert!(stack.member(ACME, &user_id).await.is_some());
 }

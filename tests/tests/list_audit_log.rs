@@ -138,3 +138,36 @@ async fn a_few_hundred_entries_page_completely_newest_first_one_query_a_page() {
     assert_eq!(pages, 7);
     assert_eq!(seen, written, "every Acme entry once, newest first, no Globex entry");
 }
+
+/// The audit table's append-only promise rests on the write's condition (IAM cannot forbid
+/// a PutItem that overwrites): a second write of an entry's key changes nothing.
+#[tokio::test]
+async fn an_entry_once_written_is_never_overwritten() {
+    let stack = TestStack::seeded().await;
+    let store = &stack.deps.store;
+    let original = stack.audit_entries(members_tests::seed::ACME).await.into_iter().next().expect("the seed's entries");
+    let forged = shared::domain::AuditEntry { actor_name: "Somebody Else".into(), ..original.clone() };
+
+    store.append_audit(&forged).await.expect("answered as written already");
+
+    let after = stack.audit_entries(members_tests::seed::ACME).await;
+    let kept = after.iter().find(|e| e.id == original.id).unwrap();
+    assert_eq!(kept, &original);
+}
+
+/// The Log tab and the Members page read consistently (DynamoDB's default is eventually
+/// consistent; the emulator is always consistent, so this asserts what is sent).
+#[tokio::test]
+async fn the_log_and_the_members_page_ask_for_consistent_reads() {
+    let stack = TestStack::seeded().await;
+    let calls = members_tests::faults::Calls::new();
+    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(calls.clone())]);
+
+    let log = list_audit_log::handle(&deps, fixture("list-audit-log/admin-reads-log.json")).await.unwrap();
+    let members = list_members::handle(&deps, fixture("list-members/admin-lists.json")).await.unwrap();
+
+    assert_eq!((log.status().as_u16(), members.status().as_u16()), (200, 200));
+    let queries = calls.requests("Query");
+    assert_eq!(queries.len(), 2);
+    assert!(queries.iter().all(|q| q["ConsistentRead"] == true), "{queries:?}");
+}

@@ -151,6 +151,9 @@ async fn put_members(stack: &TestStack, org_id: &str, count: usize) -> Vec<Membe
             last_resent_at: None,
             resend_pending: None,
             cancel_pending: None,
+            disabled_by: None,
+            resend_attempted: None,
+            last_resend_id: None,
         })
         .collect();
     let client = stack.deps.store.client();

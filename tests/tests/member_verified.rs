@@ -74,3 +74,23 @@ async fn a_dynamodb_failure_never_fails_the_sign_in() {
     assert_eq!(returned, sent);
     assert_eq!(status(&stack, ACME_INVITEE.user_id).await, Some(MemberStatus::Unverified));
 }
+
+/// The trigger's whole work is bounded once, inside Cognito's five seconds: two calls that
+/// each stay inside any per-call limit but together overrun the budget give up, and the
+/// sign-in goes through (the event comes back unchanged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_trigger_is_bounded_not_each_call() {
+    let stack = TestStack::seeded().await;
+    let each = member_verified::BUDGET.mul_f64(0.55);
+    let slow = |operation| {
+        SharedInterceptor::new(members_tests::faults::Before::new(operation, move || std::thread::sleep(each)))
+    };
+    let deps = stack.deps_with(vec![], vec![slow("GetItem"), slow("UpdateItem")]);
+    let sent = event("invitee-signs-in");
+
+    let marked = member_verified::within_budget(&deps.store, &sent).await;
+    let returned = trigger(&deps.store, sent.clone()).await;
+
+    assert_eq!(marked, member_verified::Marked::Failed);
+    assert_eq!(returned, sent);
+}

@@ -170,19 +170,69 @@ async fn other_organisations_and_unknown_users_are_not_found() {
 }
 
 #[tokio::test]
-async fn when_cognito_fails_the_cooldown_is_given_back() {
+async fn when_cognito_refuses_the_cooldown_is_given_back() {
     let stack = TestStack::seeded().await;
-    let failing =
-        stack.deps_with(vec![SharedInterceptor::new(Fault::new("AdminCreateUser", When::BeforeSending, 1))], vec![]);
+    let refusing = stack.deps_with(
+        vec![SharedInterceptor::new(Answer::error(
+            "AdminCreateUser",
+            400,
+            "TooManyRequestsException",
+            "Too many requests",
+        ))],
+        vec![],
+    );
 
-    let first = call(&failing, fixture("resend-invitation/admin-resends-invitation.json")).await;
+    let first = call(&refusing, fixture("resend-invitation/admin-resends-invitation.json")).await;
     let retry = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
 
     assert_problem(&first, 503, "unavailable");
-    assert_eq!(retry.status(), 202, "not refused as too soon: nothing went out the first time");
+    assert_eq!(retry.status(), 202, "not refused as too soon: Cognito sent nothing the first time");
     let entries = resent_entries(&stack).await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].request_id, "rsd02AAAIAMEbQ=");
+}
+
+/// A RESEND whose answer never came may have sent the message. The claim stays, so nobody
+/// sends a second message within the cooldown (it would void the first one's password);
+/// the same request's retry writes the entry and answers 202 without sending again.
+#[tokio::test]
+async fn when_the_resend_goes_unanswered_nothing_is_sent_twice_and_the_retry_finishes_it() {
+    let stack = TestStack::seeded().await;
+    let unanswered = stack
+        .deps_with(vec![SharedInterceptor::new(Fault::new("AdminCreateUser", When::AfterServerAnswered, 1))], vec![]);
+
+    let first = call(&unanswered, fixture("resend-invitation/with-idempotency-key.json")).await;
+    let other = call(
+        &stack.deps,
+        fixture_with("resend-invitation/admin-resends-invitation.json", |e| members_tests::retarget(e, "acme-dan")),
+    )
+    .await;
+    let (deps, cognito) = counting(&stack);
+    let retry = call(&deps, fixture("resend-invitation/with-idempotency-key.json")).await;
+
+    assert_problem(&first, 503, "unavailable");
+    assert_problem(&other, 429, "resend-too-soon");
+    assert_eq!(retry.status(), 202);
+    assert_eq!(cognito.count("AdminCreateUser"), 0, "the retry sends nothing again");
+    let target = json_body(&retry)["userId"].as_str().unwrap().to_owned();
+    let entries: Vec<_> = resent_entries(&stack).await.into_iter().filter(|e| e.target_id == target).collect();
+    assert_eq!(entries.len(), 1, "one entry for the one 202");
+}
+
+/// A claim applied whose answer was lost is retried by the SDK: the retry finds the claim
+/// taken — by itself — and must not answer 429 to its own claim.
+#[tokio::test]
+async fn a_claim_whose_answer_is_lost_is_known_as_ours_on_the_sdks_retry() {
+    let stack = TestStack::seeded().await;
+    let lossy = stack.deps_with(
+        vec![],
+        vec![SharedInterceptor::new(Answer::error("UpdateItem", 500, "InternalServerError", "internal").once())],
+    );
+
+    let response = call(&lossy, fixture("resend-invitation/admin-resends-invitation.json")).await;
+
+    assert_eq!(response.status(), 202, "{:?}", json_body(&response));
+    assert_eq!(resent_entries(&stack).await.len(), 1);
 }
 
 #[tokio::test]
@@ -232,4 +282,59 @@ async fn an_enormous_cooldown_refuses_without_overflowing() {
     assert_problem(&second, 429, "resend-too-soon");
     let retry_after: u64 = second.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after > 365 * 24 * 3600);
+}
+
+/// A resend to an invitee an operator disabled sends nothing (they could not sign in);
+/// one a dead cancel left disabled is enabled again and sent to.
+#[tokio::test]
+async fn a_disabled_invitee_gets_no_invitation_unless_a_cancel_disabled_them() {
+    let stack = TestStack::seeded().await;
+    stack
+        .deps
+        .directory
+        .client()
+        .admin_disable_user()
+        .user_pool_id(stack.deps.directory.user_pool_id())
+        .username(ACME_INVITEE.user_id)
+        .send()
+        .await
+        .unwrap();
+    let (deps, cognito) = counting(&stack);
+
+    let refused = call(&deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
+
+    assert_problem(&refused, 404, "not-found");
+    assert_eq!(cognito.count("AdminCreateUser"), 0);
+
+    // Now as a cancel that died after disabling her would have left her.
+    let mut member = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    member.disabled_by = Some("a-dead-cancel".into());
+    stack.deps.store.put_member_record(&member).await.unwrap();
+
+    let sent = call(&deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
+
+    assert_eq!(sent.status(), 202);
+    assert!(stack.cognito_user(ACME_INVITEE.user_id).await.unwrap().enabled, "enabled again");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().disabled_by.is_none());
+}
+
+/// A refusal a later retry can outgrow is not kept for replay: the console reuses its key.
+#[tokio::test]
+async fn a_429_is_not_replayed_to_a_retry_with_the_same_key() {
+    let stack = TestStack::seeded().await;
+    let earlier = call(
+        &stack.deps,
+        fixture_with("resend-invitation/admin-resends-invitation.json", |e| members_tests::retarget(e, "acme-dan")),
+    )
+    .await;
+    assert_eq!(earlier.status(), 202);
+    let too_soon = call(&stack.deps, fixture("resend-invitation/with-idempotency-key.json")).await;
+    assert_problem(&too_soon, 429, "resend-too-soon");
+
+    // The cooldown has run out (here: a configuration without one).
+    let mut later = stack.deps.clone();
+    later.config.resend_cooldown = std::time::Duration::ZERO;
+    let retry = call(&later, fixture("resend-invitation/with-idempotency-key.json")).await;
+
+    assert_eq!(retry.status(), 202, "done now, not the stored 429");
 }

@@ -7,9 +7,11 @@
 //! 1. read the membership (caller's organisation only) and the Cognito user: nothing changed;
 //! 2. record the audit entry to be written in the membership (`cancelPending`): harmless if
 //!    the call stops here;
-//! 3. disable the user, so they cannot verify while we decide, and read the status again:
-//!    an invitee who verified in between is enabled again and answered 409;
-//! 4. delete the Cognito user: on failure the user is enabled again and nothing is lost;
+//! 3. disable the user, so they cannot verify while we decide (the membership records that
+//!    this cancel did, `disabledBy`), and read the status again: an invitee who verified in
+//!    between is enabled again and answered 409;
+//! 4. delete the Cognito user. On any failure after the disable the user is enabled again
+//!    (and if even that fails, the next cancel or resend does it, by `disabledBy`);
 //! 5. remove the membership and write the audit entry in one conditional transaction. If
 //!    this fails after step 4, the next call finds the user gone and the pending entry, and
 //!    finishes with that same entry; racing cancels commit at most one transaction.
@@ -24,7 +26,7 @@ use shared::domain::{AuditAction, AuditEntry, Member, UserId};
 use shared::http::{RequestMeta, admin_and_target, decide, no_content};
 use shared::idempotency::{self, IdempotencyKey};
 use shared::identity::Caller;
-use shared::ports::{Directory, DirectoryUser, Outcome, Store};
+use shared::ports::{Directory, Outcome, Store};
 use shared::{ApiError, Deps};
 
 pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
@@ -72,56 +74,61 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
         return Err(ApiError::NotFound);
     }
     if !user.is_unverified() {
-        // Only a cancel disables a user, so a disabled user with a pending cancel was
-        // disabled by one that stopped before it could enable them again.
-        let disabled_by_cancel = !user.enabled && member.cancel_pending.is_some();
-        return refuse_verified(deps, &member, disabled_by_cancel).await;
+        // A disabled, verified user with `disabledBy` was disabled by a cancel that stopped
+        // before it could enable them again: enabled now. One an operator disabled stays so.
+        return refuse_verified(deps, &member).await;
     }
 
-    let entry = AuditEntry::new(AuditAction::CanceledInvite, &caller.actor(), meta, &member, shared::time::now());
-    if store.mark_cancel_pending(&member, &entry).await? == Outcome::ConditionFailed {
+    let actor = shared::actor::actor_of(store, caller).await;
+    let entry = AuditEntry::new(AuditAction::CanceledInvite, &actor, meta, &member, shared::time::now());
+    let disabling = user.enabled;
+    if store.mark_cancel_pending(&member, &entry, disabling).await? == Outcome::ConditionFailed {
         return Err(ApiError::NotFound);
     }
-    let we_disabled = user.enabled;
-    if we_disabled && !directory.disable(target.as_str()).await? {
+    let member = Member {
+        disabled_by: if disabling { Some(entry.id.clone()) } else { member.disabled_by },
+        cancel_pending: Some(entry.clone()),
+        ..member
+    };
+    if disabling && !directory.disable(target.as_str()).await? {
         // Deleted since we read it: a concurrent cancel is ahead of us.
         return finish(deps, &member, &entry).await;
     }
-    // The invitee may have verified between the first read and the disable; now that they
-    // cannot sign in, this read is final.
-    match directory.get_user(target.as_str()).await? {
-        None => {}
-        Some(again) if !again.is_unverified() => return refuse_verified(deps, &member, we_disabled).await,
-        Some(_) => delete_user(deps, &user, we_disabled).await?,
-    }
-    finish(deps, &member, &entry).await
-}
-
-async fn delete_user<D: Directory, S: Store>(
-    deps: &Deps<D, S>,
-    user: &DirectoryUser,
-    we_disabled: bool,
-) -> Result<(), ApiError> {
-    let Err(error) = deps.directory.delete(&user.username).await else {
-        return Ok(());
-    };
-    if we_disabled {
-        // Leave the invitee as we found them; the administrator may retry.
-        if let Err(enable_error) = deps.directory.enable(&user.username).await {
-            tracing::error!(error = %shared::error::error_chain(&enable_error), "could not enable the invitee again after a failed delete");
+    match delete_if_still_unverified(deps, target).await {
+        Ok(true) => finish(deps, &member, &entry).await,
+        Ok(false) => refuse_verified(deps, &member).await,
+        Err(error) => {
+            // Every way out after the disable leaves the invitee as we found them.
+            if disabling && let Err(enable_error) = shared::disabling::enable_if_a_cancel_disabled(deps, &member).await
+            {
+                tracing::error!(
+                    error = %shared::error::error_chain(&enable_error),
+                    "could not enable the invitee again; the next cancel or resend will"
+                );
+            }
+            Err(error)
         }
     }
-    Err(error.into())
 }
 
-async fn refuse_verified<D: Directory, S: Store>(
+/// The invitee may have verified between the first read and the disable; now that they
+/// cannot sign in, this read is final. True when the user is deleted (or already gone).
+async fn delete_if_still_unverified<D: Directory, S: Store>(
     deps: &Deps<D, S>,
-    member: &Member,
-    enable_again: bool,
-) -> Result<(), ApiError> {
-    if enable_again {
-        deps.directory.enable(member.user_id.as_str()).await?;
+    target: &UserId,
+) -> Result<bool, ApiError> {
+    match deps.directory.get_user(target.as_str()).await? {
+        None => Ok(true),
+        Some(again) if !again.is_unverified() => Ok(false),
+        Some(_) => {
+            deps.directory.delete(target.as_str()).await?;
+            Ok(true)
+        }
     }
+}
+
+async fn refuse_verified<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
+    shared::disabling::enable_if_a_cancel_disabled(deps, member).await?;
     deps.store.mark_verified(member).await?;
     Err(ApiError::AlreadyVerified)
 }

@@ -237,8 +237,12 @@ async fn create_and_commit<D: Directory, S: Store>(
         last_resent_at: None,
         resend_pending: None,
         cancel_pending: None,
+        disabled_by: None,
+        resend_attempted: None,
+        last_resend_id: None,
     };
-    let entry = AuditEntry::new(AuditAction::Invited, &caller.actor(), meta, &member, now);
+    let actor = shared::actor::actor_of(&deps.store, caller).await;
+    let entry = AuditEntry::new(AuditAction::Invited, &actor, meta, &member, now);
     match deps.store.add_member_with_audit(&member, &entry).await {
         Ok(Addition::Added) => Ok(member),
         Ok(Addition::AlreadyMember) => deps

@@ -8,8 +8,11 @@
 //! 2. claim the resend on the membership, conditional on the cooldown: of two concurrent
 //!    resends only one claims, so only one message goes out. The claim carries the audit
 //!    entry, pending;
-//! 3. `AdminCreateUser` with `MessageAction=RESEND`: on failure the claim is given back, so
-//!    a retry is not refused as too soon;
+//! 3. `AdminCreateUser` with `MessageAction=RESEND`: when Cognito refuses, the claim is
+//!    given back, so a retry is not refused as too soon. When the call goes unanswered the
+//!    message may have gone out: the claim stays (no second message within the cooldown,
+//!    which would void the first one's password), the attempt is noted, and the same
+//!    request's retry writes the entry and answers 202 without sending again;
 //! 4. write the pending entry to the log and clear it. If this fails, the message went out:
 //!    the answer is still 202, and the entry stays on the membership until the next resend or
 //!    cancel writes it (once: its key is fixed).
@@ -77,6 +80,20 @@ pub async fn resend_invitation<D: Directory, S: Store>(
     let Some(member) = store.get_member(&caller.org_id, target).await? else {
         return Err(ApiError::NotFound);
     };
+    if member.last_resend_id.as_deref() == Some(entry_id.as_str()) {
+        // This same request was finished already (its first attempt's answer was lost, and
+        // another call wrote its pending entry): answer as it would have.
+        let sent_at = member.last_resent_at.unwrap_or(now);
+        return Ok(accepted(target, sent_at));
+    }
+    if let Some(own) = member.resend_pending.as_ref().filter(|pending| pending.id == entry_id)
+        && member.resend_attempted.as_deref() == Some(entry_id.as_str())
+    {
+        // This same request's first attempt sent the RESEND and never saw the answer: the
+        // message may have gone out, and a second one would void its password. Finish it.
+        store.complete_resend(&member, own).await?;
+        return Ok(accepted(target, own.occurred_at));
+    }
     if let Some(earlier) = member.resend_pending.as_ref().filter(|earlier| earlier.id != entry_id) {
         // An earlier resend stopped after sending: its entry is written first, once.
         store.complete_resend(&member, earlier).await?;
@@ -89,26 +106,40 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         tracing::warn!(cognito_org = ?user.org_id, "membership record and Cognito disagree on the organisation");
         return Err(ApiError::NotFound);
     }
+    if !user.enabled && !shared::disabling::enable_if_a_cancel_disabled(deps, &member).await? {
+        // Disabled by an operator: they could not sign in with what we would send.
+        tracing::warn!("the invitee is disabled by an operator; nothing is sent");
+        return Err(ApiError::NotFound);
+    }
     if !user.is_unverified() {
         store.mark_verified(&member).await?;
         return Err(ApiError::AlreadyVerified);
     }
 
-    let entry = AuditEntry::new(AuditAction::ResentInvite, &caller.actor(), meta, &member, now).with_id(entry_id);
+    let actor = shared::actor::actor_of(store, caller).await;
+    let entry = AuditEntry::new(AuditAction::ResentInvite, &actor, meta, &member, now).with_id(entry_id);
     match store.claim_resend(&member, now, config.resend_cooldown, &entry).await? {
         Cooldown::Claimed => {}
         Cooldown::TooSoon { retry_after_seconds } => return Err(ApiError::ResendTooSoon { retry_after_seconds }),
         Cooldown::NoMember => return Err(ApiError::NotFound),
     }
-    let sent = directory.resend_invitation(&user).await;
-    let refusal = match sent {
+    let refusal = match directory.resend_invitation(&user).await {
         Ok(Resent::Sent) => None,
         Ok(Resent::NotInvitable) => Some(ApiError::AlreadyVerified),
         Ok(Resent::NotFound) => Some(ApiError::NotFound),
-        Err(error) => Some(error.into()),
+        Ok(Resent::Refused(error)) => Some(error.into()),
+        Err(error) => {
+            // Sent, but unanswered: whether the message went out is unknown. The claim
+            // stays (no second message within the cooldown), and the attempt is noted so
+            // that this request's retry finishes without sending again.
+            if let Err(note_error) = store.mark_resend_attempted(&member, &entry.id).await {
+                tracing::error!(error = %shared::error::error_chain(&note_error), "could not note the resend attempt");
+            }
+            return Err(error.into());
+        }
     };
     if let Some(refusal) = refusal {
-        // Nothing went out: give the claim back so that the cooldown does not hold.
+        // Cognito said no: nothing went out. Give the claim back so the cooldown does not hold.
         store.release_resend(&member, now).await?;
         if matches!(refusal, ApiError::AlreadyVerified) {
             // Cognito will not resend to a user who has confirmed since we read them.
@@ -122,5 +153,9 @@ pub async fn resend_invitation<D: Directory, S: Store>(
             "the invitation went out but its audit entry is still pending on the membership"
         );
     }
-    Ok(ResendAccepted { user_id: target.to_string(), last_invitation_sent_at: shared::time::rfc3339(now) })
+    Ok(accepted(target, now))
+}
+
+fn accepted(target: &UserId, sent_at: Timestamp) -> ResendAccepted {
+    ResendAccepted { user_id: target.to_string(), last_invitation_sent_at: shared::time::rfc3339(sent_at) }
 }

@@ -172,20 +172,65 @@ impl Members for DynamoStore {
         }
     }
 
-    async fn mark_cancel_pending(&self, member: &Member, entry: &AuditEntry) -> Result<Outcome, StoreError> {
+    async fn mark_cancel_pending(
+        &self,
+        member: &Member,
+        entry: &AuditEntry,
+        disabling: bool,
+    ) -> Result<Outcome, StoreError> {
+        let update =
+            if disabling { "SET cancelPending = :entry, disabledBy = :id" } else { "SET cancelPending = :entry" };
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.tables.members)
+            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+            .update_expression(update)
+            .condition_expression("attribute_exists(userId)")
+            .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)));
+        if disabling {
+            request = request.expression_attribute_values(":id", s(&entry.id));
+        }
+        match request.send().await {
+            Ok(_) => Ok(Outcome::Done),
+            Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
+            Err(e) => Err(failed("UpdateItem", e)),
+        }
+    }
+
+    async fn clear_disabled_by(&self, member: &Member, id: &str) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("SET cancelPending = :entry")
-            .condition_expression("attribute_exists(userId)")
-            .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)))
+            .update_expression("REMOVE disabledBy")
+            .condition_expression("disabledBy = :id")
+            .expression_attribute_values(":id", s(id))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Outcome::Done),
-            Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
+            // Gone, or another cancel disabled them since: not ours to clear.
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed("UpdateItem", e)),
+        }
+    }
+
+    async fn mark_resend_attempted(&self, member: &Member, id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.members)
+            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+            .update_expression("SET resendAttempted = :id")
+            .condition_expression("resendPending.id = :id")
+            .expression_attribute_values(":id", s(id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(failed("UpdateItem", e)),
         }
     }
@@ -317,7 +362,9 @@ impl Members for DynamoStore {
             .update_item()
             .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("SET lastInvitationSentAt = :now, lastResentAt = :now, resendPending = :entry")
+            .update_expression(
+                "SET lastInvitationSentAt = :now, lastResentAt = :now, resendPending = :entry REMOVE resendAttempted",
+            )
             .condition_expression(
                 // Or the claim is this same resend's, from an attempt whose answer was lost.
                 "attribute_exists(userId) AND (attribute_not_exists(lastResentAt) OR lastResentAt <= :threshold OR resendPending.id = :id)",
@@ -347,7 +394,7 @@ impl Members for DynamoStore {
 
     async fn release_resend(&self, member: &Member, claimed_at: Timestamp) -> Result<(), StoreError> {
         let mut set = Vec::new();
-        let mut remove = vec!["resendPending"];
+        let mut remove = vec!["resendPending", "resendAttempted"];
         let mut update = self
             .client
             .update_item()
@@ -386,7 +433,7 @@ impl Members for DynamoStore {
             .update_item()
             .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("REMOVE resendPending")
+            .update_expression("SET lastResendId = :id REMOVE resendPending, resendAttempted")
             .condition_expression("resendPending.id = :id")
             .expression_attribute_values(":id", s(&entry.id))
             .send()
@@ -429,6 +476,15 @@ pub fn member_item(member: &Member) -> Item {
     if let Some(entry) = &member.resend_pending {
         item.insert("resendPending".into(), AttributeValue::M(audit_item(entry)));
     }
+    if let Some(id) = &member.disabled_by {
+        item.insert("disabledBy".into(), s(id));
+    }
+    if let Some(id) = &member.resend_attempted {
+        item.insert("resendAttempted".into(), s(id));
+    }
+    if let Some(id) = &member.last_resend_id {
+        item.insert("lastResendId".into(), s(id));
+    }
     item
 }
 
@@ -453,6 +509,9 @@ pub fn member_from_item(item: &Item) -> Option<Member> {
             Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
             _ => None,
         },
+        disabled_by: text(item, "disabledBy"),
+        resend_attempted: text(item, "resendAttempted"),
+        last_resend_id: text(item, "lastResendId"),
     })
 }
 
@@ -494,6 +553,9 @@ mod tests {
             last_resent_at: None,
             resend_pending: None,
             cancel_pending: None,
+            disabled_by: Some("entry-1".into()),
+            resend_attempted: None,
+            last_resend_id: Some("entry-0".into()),
         };
         assert_eq!(member_from_item(&member_item(&member)), Some(member));
     }
