@@ -374,3 +374,31 @@ async fn an_unknown_outcome_deletes_nothing_and_the_retry_completes_it() {
     assert_eq!(stack.users_with_phone("+447700900108").await[0].username, user_id);
     assert!(stack.member(ACME, &user_id).await.is_some());
 }
+
+/// The user id derives from the key and the request together: the same key sent again with
+/// another body (after a 503, when the key was given back) is another invitation, never the
+/// first one's user.
+#[tokio::test]
+async fn the_same_key_with_another_body_never_reaches_the_first_ones_user() {
+    let stack = TestStack::seeded().await;
+    let failing = stack.deps_with(
+        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
+        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+    );
+    let first = call(&failing, fixture("invite-user/with-idempotency-key.json")).await;
+    assert_problem(&first, 503, "unavailable");
+    let left = stack.users_with_phone("+447700900108").await;
+    assert_eq!(left.len(), 1);
+
+    let other = call(
+        &stack.deps,
+        fixture_with("invite-user/with-idempotency-key.json", |e| {
+            e["body"] = r#"{"name": "Ivy Other", "phone": "+447700900109", "role": "admin"}"#.into();
+        }),
+    )
+    .await;
+
+    assert_eq!(other.status(), 201);
+    assert_ne!(json_body(&other)["userId"], left[0].username.as_str());
+    assert!(stack.groups_of(&left[0].username).await.is_empty(), "the first one's user gets no group");
+}
