@@ -25,7 +25,14 @@ pub struct Config {
     pub tables: Tables,
     pub admin_group: String,
     pub resend_cooldown: Duration,
+    /// How long a request may hold an `Idempotency-Key` or a contact reservation before a
+    /// retry may take it over: the function's timeout (`FUNCTION_TIMEOUT_SECONDS`, the
+    /// template's) plus [`LEASE_MARGIN`], so that a live request is never overtaken.
+    pub lease: Duration,
 }
+
+/// Past the function's timeout, before its lease lapses: clock skew between instances.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -79,6 +86,11 @@ impl Config {
                 reason: format!("expected a whole number of seconds, got {raw:?}"),
             })?,
         };
+        let timeout = required(&lookup, "FUNCTION_TIMEOUT_SECONDS")?;
+        let timeout = timeout.parse::<u64>().map_err(|_| ConfigError::Invalid {
+            name: "FUNCTION_TIMEOUT_SECONDS",
+            reason: format!("expected a whole number of seconds, got {timeout:?}"),
+        })?;
         let user_pool_id = required(&lookup, "USER_POOL_ID")?;
         Ok(Self {
             issuer: crate::identity::issuer_of(&user_pool_id),
@@ -86,6 +98,7 @@ impl Config {
             tables: Tables::from_lookup(&lookup)?,
             admin_group,
             resend_cooldown: Duration::from_secs(resend_cooldown),
+            lease: Duration::from_secs(timeout) + LEASE_MARGIN,
         })
     }
 }
@@ -106,6 +119,7 @@ mod tests {
         ("AUDIT_TABLE", "audit"),
         ("CONTACTS_TABLE", "contacts"),
         ("IDEMPOTENCY_TABLE", "idempotency"),
+        ("FUNCTION_TIMEOUT_SECONDS", "10"),
     ];
 
     #[test]
@@ -115,6 +129,7 @@ mod tests {
         assert_eq!(config.resend_cooldown, Duration::from_secs(60));
         assert_eq!(config.tables.members, "members");
         assert_eq!(config.tables.idempotency, "idempotency");
+        assert_eq!(config.lease, Duration::from_secs(15), "the timeout plus the margin");
     }
 
     #[test]

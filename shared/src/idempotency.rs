@@ -56,6 +56,7 @@ pub async fn once<S, F>(
     key: Option<&IdempotencyKey>,
     fingerprint: &str,
     now: Timestamp,
+    lease: std::time::Duration,
     work: F,
 ) -> Result<Response<Body>, ApiError>
 where
@@ -63,7 +64,7 @@ where
     F: Future<Output = Response<Body>>,
 {
     let Some(key) = key else { return Ok(work.await) };
-    match store.claim_idempotency_key(&key.scoped, fingerprint, now).await? {
+    match store.claim_idempotency_key(&key.scoped, fingerprint, now, lease).await? {
         Claim::Claimed => {}
         Claim::Replay(stored) => {
             tracing::info!(idempotency_key = %key.raw, "replaying the first response");
@@ -77,7 +78,7 @@ where
         if let Err(error) = store.release_idempotency_key(&key.scoped).await {
             tracing::warn!(error = %crate::error::error_chain(&error), "could not release the idempotency key");
         }
-    } else if let Err(error) = store.finish_idempotency_key(&key.scoped, &stored(&response), now).await {
+    } else if let Err(error) = store.finish_idempotency_key(&key.scoped, fingerprint, &stored(&response), now).await {
         // The work is done and answered; a later repeat will find the lease expired and
         // converge on the same result.
         tracing::warn!(error = %crate::error::error_chain(&error), "could not keep the response for replay");
@@ -85,7 +86,7 @@ where
     Ok(response)
 }
 
-fn stored(response: &Response<Body>) -> StoredResponse {
+pub fn stored(response: &Response<Body>) -> StoredResponse {
     StoredResponse {
         status: response.status().as_u16(),
         headers: response

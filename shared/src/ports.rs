@@ -170,6 +170,16 @@ pub struct AuditPage {
     pub next: Option<String>,
 }
 
+/// The answer a request gives once its work commits, kept under its `Idempotency-Key` by
+/// the very transaction that commits the work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub key: String,
+    pub fingerprint: String,
+    pub response: StoredResponse,
+    pub now: Timestamp,
+}
+
 /// A response kept for replay under an `Idempotency-Key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -207,7 +217,7 @@ pub struct ContactClaim {
     pub user_id: String,
     pub org_id: String,
     pub state: ClaimState,
-    /// When a reservation was taken (seconds since the epoch); none on member claims.
+    /// When a reservation was taken (milliseconds since the epoch); none on member claims.
     pub reserved_at: Option<i64>,
 }
 
@@ -261,12 +271,16 @@ pub trait Members: Send + Sync {
     fn mark_verified(&self, member: &Member) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 
     /// Removes the membership and its contact claims and appends the audit entry, all or
-    /// nothing, and only if the membership still exists. `Done` also when an earlier attempt
-    /// of this same entry committed and its answer was lost.
+    /// nothing, and only if the membership still exists; with a `receipt`, the request's
+    /// `Idempotency-Key` is finished in the same transaction, so that a retry after a lost
+    /// answer (or a process that died right after) replays the answer instead of finding
+    /// nothing to cancel. `Done` also when this call's transaction committed and its answer
+    /// was lost.
     fn remove_member_with_audit(
         &self,
         member: &Member,
         entry: &AuditEntry,
+        receipt: Option<&Receipt>,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 
     /// One page of an organisation's members in the Members page's order.
@@ -332,6 +346,9 @@ pub trait ContactClaims: Send + Sync {
 pub trait AuditLog: Send + Sync {
     fn append_audit(&self, entry: &AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Whether `entry` (its key) is in the log.
+    fn contains(&self, entry: &AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// One page of an organisation's audit log, newest first.
     fn audit_page(
         &self,
@@ -342,18 +359,21 @@ pub trait AuditLog: Send + Sync {
 }
 
 pub trait IdempotencyRecords: Send + Sync {
-    /// Takes an `Idempotency-Key` for a request with this fingerprint.
+    /// Takes an `Idempotency-Key` for a request with this fingerprint, for `lease` at most
+    /// unless finished or released first.
     fn claim_idempotency_key(
         &self,
         key: &str,
         fingerprint: &str,
         now: Timestamp,
+        lease: std::time::Duration,
     ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
     /// Keeps the response to replay for 24 hours.
     fn finish_idempotency_key(
         &self,
         key: &str,
+        fingerprint: &str,
         response: &StoredResponse,
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;

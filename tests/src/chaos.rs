@@ -5,7 +5,7 @@
 //!
 //! Calls to the idempotency table are spared: a request that fails answers 503 and gives
 //! its key back, and the workload retries it at once with the same key. Were the give-back
-//! itself to fail, the retry would have to wait out the key's lease (30 s) to take over; the
+//! itself to fail, the retry would have to wait out the key's lease (the function timeout plus a margin) to take over; the
 //! idempotency records' own faults are tested on their own (tests/idempotency.rs).
 
 use crate::faults::operation;

@@ -257,3 +257,67 @@ impl Intercept for Answer {
         Ok(())
     }
 }
+
+/// A process that dies mid-request: the first `survive` calls go through (on every client
+/// sharing this interceptor); then, with `lose_last_answer`, one more call is applied by the
+/// server but its answer never comes back; every call after that never leaves. Nothing the
+/// process would have done next (undo, give a key back) happens.
+#[derive(Debug, Clone)]
+pub struct Death {
+    survive: usize,
+    lose_last_answer: bool,
+    calls: Arc<AtomicUsize>,
+}
+
+impl Death {
+    pub fn after(survive: usize, lose_last_answer: bool) -> Self {
+        Self { survive, lose_last_answer, calls: Arc::default() }
+    }
+
+    /// Whether the process died before the request was done.
+    pub fn struck(&self) -> bool {
+        self.calls.load(Ordering::SeqCst) > self.survive
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Doomed;
+
+impl aws_smithy_types::config_bag::Storable for Doomed {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+impl Intercept for Death {
+    fn name(&self) -> &'static str {
+        "ProcessDeath"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let index = self.calls.fetch_add(1, Ordering::SeqCst);
+        if index < self.survive {
+            return Ok(());
+        }
+        if index == self.survive && self.lose_last_answer {
+            cfg.interceptor_state().store_put(Doomed);
+            return Ok(());
+        }
+        Err(format!("the process died before {}", operation(cfg)).into())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        _context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<Doomed>().is_some() {
+            return Err(format!("the process died waiting for {}", operation(cfg)).into());
+        }
+        Ok(())
+    }
+}

@@ -437,8 +437,10 @@ pub async fn check(stack: &TestStack, done: &[Done], verified: &HashSet<String>)
     let members = store.all_members().await.expect("scan members");
     let claims = store.contact_claims().await.expect("scan claims");
     let users = stack.deps.directory.all_users().await.expect("ListUsers");
+    let mut orgs: HashSet<&str> = done.iter().map(|d| d.org).collect();
+    orgs.extend(members.iter().map(|m| m.org_id.as_str()));
     let mut audit = Vec::new();
-    for org in ORGS {
+    for org in orgs {
         audit.extend(store.audit_entries(org).await.expect("read the log"));
     }
     let user_by_id: HashMap<&str, &shared::ports::DirectoryUser> =

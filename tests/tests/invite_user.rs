@@ -208,8 +208,9 @@ async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_laps
     assert_problem(&within, 409, "contact-in-use");
 
     // After it, the next invitation cleans up what the dead one left and goes on.
-    let later =
-        shared::time::now() + chrono::Duration::from_std(shared::store::LEASE).unwrap() + chrono::Duration::seconds(1);
+    let later = shared::time::now()
+        + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
+        + chrono::Duration::seconds(1);
     let caller = shared::identity::Caller {
         id: "a0d1a000-0000-4000-8000-00000000ac01".into(),
         username: Some("acme-admin".into()),

@@ -26,7 +26,7 @@ use shared::domain::{AuditAction, AuditEntry, Member, UserId};
 use shared::http::{RequestMeta, admin_and_target, decide, no_content};
 use shared::idempotency::{self, IdempotencyKey};
 use shared::identity::Caller;
-use shared::ports::{Directory, Outcome, Store};
+use shared::ports::{Directory, Outcome, Receipt, Store};
 use shared::{ApiError, Deps};
 
 pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
@@ -41,8 +41,17 @@ async fn authorise_and_cancel<D: Directory, S: Store>(
 ) -> Result<Response<Body>, ApiError> {
     let (caller, target) = admin_and_target(request, &deps.config)?;
     let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
-    idempotency::once(&deps.store, key.as_ref(), &idempotency::fingerprint(request), shared::time::now(), async {
-        match cancel_invitation(deps, &caller, meta, &target).await {
+    let fingerprint = idempotency::fingerprint(request);
+    let now = shared::time::now();
+    // The 204 is kept under the key by the transaction that commits the cancel itself.
+    let receipt = key.as_ref().map(|key| Receipt {
+        key: key.scoped.clone(),
+        fingerprint: fingerprint.clone(),
+        response: idempotency::stored(&no_content()),
+        now,
+    });
+    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, deps.config.lease, async {
+        match cancel_invitation(deps, &caller, meta, &target, receipt.as_ref()).await {
             Ok(()) => no_content(),
             Err(error) => error.into_response(),
         }
@@ -56,6 +65,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
     caller: &Caller,
     meta: &RequestMeta,
     target: &UserId,
+    receipt: Option<&Receipt>,
 ) -> Result<(), ApiError> {
     let Deps { directory, store, .. } = deps;
     let Some(member) = store.get_member(&caller.org_id, target).await? else {
@@ -67,7 +77,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
         store.complete_resend(&member, resent).await?;
     }
     let Some(user) = directory.get_user(target.as_str()).await? else {
-        return finish_without_user(deps, caller, meta, &member).await;
+        return finish_without_user(deps, caller, meta, &member, receipt).await;
     };
     if !user.belongs_to(&caller.org_id) {
         tracing::warn!(cognito_org = ?user.org_id, "membership record and Cognito disagree on the organisation");
@@ -92,10 +102,10 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
     };
     if disabling && !directory.disable(target.as_str()).await? {
         // Deleted since we read it: a concurrent cancel is ahead of us.
-        return finish(deps, &member, &entry).await;
+        return finish(deps, &member, &entry, receipt).await;
     }
     match delete_if_still_unverified(deps, target).await {
-        Ok(true) => finish(deps, &member, &entry).await,
+        Ok(true) => finish(deps, &member, &entry, receipt).await,
         Ok(false) => refuse_verified(deps, &member).await,
         Err(error) => {
             // Every way out after the disable leaves the invitee as we found them.
@@ -141,17 +151,18 @@ async fn finish_without_user<D: Directory, S: Store>(
     caller: &Caller,
     meta: &RequestMeta,
     member: &Member,
+    receipt: Option<&Receipt>,
 ) -> Result<(), ApiError> {
     match &member.cancel_pending {
         Some(entry) => {
             tracing::info!(pending_request_id = %entry.request_id, "finishing an interrupted cancel");
-            finish(deps, member, entry).await
+            finish(deps, member, entry, receipt).await
         }
         None => {
             tracing::warn!("cancelling a membership whose Cognito user is gone");
             let entry =
                 AuditEntry::new(AuditAction::CanceledInvite, &caller.actor(), meta, member, shared::time::now());
-            finish(deps, member, &entry).await
+            finish(deps, member, &entry, receipt).await
         }
     }
 }
@@ -160,8 +171,9 @@ async fn finish<D: Directory, S: Store>(
     deps: &Deps<D, S>,
     member: &Member,
     entry: &AuditEntry,
+    receipt: Option<&Receipt>,
 ) -> Result<(), ApiError> {
-    match deps.store.remove_member_with_audit(member, entry).await? {
+    match deps.store.remove_member_with_audit(member, entry, receipt).await? {
         Outcome::Done => Ok(()),
         // Another cancel committed first; this one has nothing left to do.
         Outcome::ConditionFailed => Err(ApiError::NotFound),

@@ -101,7 +101,7 @@ async fn authorise_and_invite<D: Directory, S: Store>(
         None => UserId::parse(&uuid::Uuid::new_v4().to_string())?,
     };
     let now = shared::time::now();
-    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, async {
+    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, deps.config.lease, async {
         match invite(deps, &caller, meta, &invitation, &user_id, now).await {
             Ok(member) => json(StatusCode::CREATED, &MemberView::of(&member, true)),
             Err(error) => error.into_response(),
@@ -162,7 +162,7 @@ async fn reserve<D: Directory, S: Store>(
     // A second round only after taking over a dead invitation's reservation.
     for _ in 0..3 {
         match deps.store.reserve_contacts(user_id, &caller.org_id, contacts, now).await? {
-            Reservation::Taken(holder) if holder.is_stale(now) => take_over(deps, &holder).await?,
+            Reservation::Taken(holder) if holder.is_stale(now, deps.config.lease) => take_over(deps, &holder).await?,
             Reservation::Taken(_) => return Err(ApiError::ContactInUse),
             done => return Ok(done),
         }

@@ -58,7 +58,7 @@ async fn authorise_and_resend<D: Directory, S: Store>(
         None => uuid::Uuid::new_v4(),
     }
     .to_string();
-    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, async {
+    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, deps.config.lease, async {
         match resend_invitation(deps, &caller, meta, &target, now, entry_id).await {
             Ok(accepted) => json(StatusCode::ACCEPTED, &accepted),
             Err(error) => error.into_response(),
@@ -87,10 +87,11 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         return Ok(accepted(target, sent_at));
     }
     if let Some(own) = member.resend_pending.as_ref().filter(|pending| pending.id == entry_id)
-        && member.resend_attempted.as_deref() == Some(entry_id.as_str())
+        && (member.resend_attempted.as_deref() == Some(entry_id.as_str()) || store.contains(own).await?)
     {
-        // This same request's first attempt sent the RESEND and never saw the answer: the
-        // message may have gone out, and a second one would void its password. Finish it.
+        // This same request's first attempt sent the RESEND and never saw the answer (the
+        // message may have gone out, and a second one would void its password), or it sent
+        // it and wrote the entry but died before clearing it: finish it.
         store.complete_resend(&member, own).await?;
         return Ok(accepted(target, own.occurred_at));
     }

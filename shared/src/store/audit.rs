@@ -68,6 +68,21 @@ impl DynamoStore {
 }
 
 impl AuditLog for DynamoStore {
+    async fn contains(&self, entry: &AuditEntry) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.audit)
+            .key("orgId", s(&entry.org_id))
+            .key("entryId", s(&entry.entry_key()))
+            .consistent_read(true)
+            .projection_expression("entryId")
+            .send()
+            .await
+            .map_err(|e| failed("GetItem", e))?;
+        Ok(output.item.is_some())
+    }
+
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let result = self
             .client

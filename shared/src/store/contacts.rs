@@ -6,7 +6,7 @@
 //! invitation at a time, whatever runs concurrently. Claims written before reservations
 //! existed carry no `state`: they are member claims.
 
-use super::{DynamoStore, Item, LEASE, failed, failed_conditions, is_condition_failure, n, number, s, text};
+use super::{DynamoStore, Item, failed, failed_conditions, is_condition_failure, n, number, s, text};
 use crate::domain::UserId;
 use crate::ports::{ClaimState, ContactClaim, ContactClaims, Outcome, Reservation, StoreError};
 use crate::time::Timestamp;
@@ -34,10 +34,11 @@ pub fn claim_from_item(item: &Item) -> Option<ContactClaim> {
 }
 
 impl ContactClaim {
-    /// A reservation older than the lease: its invitation died before it committed.
-    pub fn is_stale(&self, now: Timestamp) -> bool {
+    /// A reservation older than `lease`: its invitation died before it committed.
+    pub fn is_stale(&self, now: Timestamp, lease: std::time::Duration) -> bool {
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         self.state == ClaimState::Reserved
-            && self.reserved_at.is_none_or(|at| at.saturating_add(LEASE.as_secs() as i64) < now.timestamp())
+            && self.reserved_at.is_none_or(|at| at.saturating_add(lease_ms) < now.timestamp_millis())
     }
 }
 
@@ -94,7 +95,7 @@ impl ContactClaims for DynamoStore {
                 .item("userId", s(user_id.as_str()))
                 .item("orgId", s(org_id))
                 .item("state", s(RESERVED))
-                .item("reservedAt", n(now.timestamp()))
+                .item("reservedAt", n(now.timestamp_millis()))
                 // Free, or this same invitation's own reservation from an earlier attempt.
                 .condition_expression("attribute_not_exists(contact) OR (userId = :me AND #state = :reserved)")
                 .expression_attribute_names("#state", "state")

@@ -1,17 +1,55 @@
 //! The idempotency table: `key` (organisation, caller, the client's key), holding the
 //! request's fingerprint, a lease while it is at work, then the response to replay.
 
-use super::{DynamoStore, LEASE, failed, is_condition_failure, n, number, s, text};
-use crate::ports::{Claim, IdempotencyRecords, StoreError, StoredResponse};
+use super::{DynamoStore, Item, failed, is_condition_failure, n, number, s, text};
+use crate::ports::{Claim, IdempotencyRecords, Receipt, StoreError, StoredResponse};
 use crate::time::Timestamp;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use std::time::Duration;
 
 /// How long a response is kept for replay under its `Idempotency-Key`.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
+impl DynamoStore {
+    /// A key finished with `receipt`'s response, as an item of a transaction.
+    pub(super) fn receipt_update(&self, receipt: &Receipt) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.tables.idempotency)
+            .key("key", s(&receipt.key))
+            .update_expression(FINISH)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(finish_values(&receipt.response, receipt.now, &receipt.fingerprint)))
+            .build()
+            .map_err(|e| failed("TransactWriteItems", e))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+const FINISH: &str = "SET #state = :done, fingerprint = :fp, #status = :status, headers = :headers, body = :body, expiresAt = :expires REMOVE leaseUntil";
+
+fn finish_values(response: &StoredResponse, now: Timestamp, fingerprint: &str) -> Item {
+    Item::from([
+        (":done".to_owned(), s("done")),
+        (":fp".to_owned(), s(fingerprint)),
+        (":status".to_owned(), n(i64::from(response.status))),
+        (":headers".to_owned(), s(&serde_json::to_string(&response.headers).unwrap_or_default())),
+        (":body".to_owned(), s(&response.body)),
+        (":expires".to_owned(), n(now.timestamp() + IDEMPOTENCY_TTL.as_secs() as i64)),
+    ])
+}
+
 impl IdempotencyRecords for DynamoStore {
-    async fn claim_idempotency_key(&self, key: &str, fingerprint: &str, now: Timestamp) -> Result<Claim, StoreError> {
+    async fn claim_idempotency_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
         let now_s = now.timestamp();
+        let now_ms = now.timestamp_millis();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         let result = self
             .client
             .put_item()
@@ -19,16 +57,17 @@ impl IdempotencyRecords for DynamoStore {
             .item("key", s(key))
             .item("fingerprint", s(fingerprint))
             .item("state", s("pending"))
-            .item("leaseUntil", n(now_s + LEASE.as_secs() as i64))
+            .item("leaseUntil", n(now_ms.saturating_add(lease_ms)))
             .item("expiresAt", n(now_s + IDEMPOTENCY_TTL.as_secs() as i64))
             // A new key; or one whose record expired but was not yet swept; or one whose
             // holder died mid-way (lease over) with this same request, which we take over.
             .condition_expression(
-                "attribute_not_exists(#key) OR expiresAt < :now OR (#state = :pending AND leaseUntil < :now AND fingerprint = :fp)",
+                "attribute_not_exists(#key) OR expiresAt < :now OR (#state = :pending AND leaseUntil < :nowMs AND fingerprint = :fp)",
             )
             .expression_attribute_names("#key", "key")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":now", n(now_s))
+            .expression_attribute_values(":nowMs", n(now_ms))
             .expression_attribute_values(":pending", s("pending"))
             .expression_attribute_values(":fp", s(fingerprint))
             .send()
@@ -57,9 +96,10 @@ impl IdempotencyRecords for DynamoStore {
             return Ok(Claim::Mismatch);
         }
         if text(&existing, "state").as_deref() != Some("done") {
-            let lease_until = number(&existing, "leaseUntil").unwrap_or(now_s);
-            let seconds = u64::try_from(lease_until.saturating_sub(now_s)).unwrap_or(0);
-            return Ok(Claim::InFlight { retry_after_seconds: seconds.clamp(1, LEASE.as_secs()) });
+            // Whole seconds, rounded up, at least one.
+            let left_ms = number(&existing, "leaseUntil").unwrap_or(now_ms).saturating_sub(now_ms).max(0);
+            let seconds = u64::try_from((left_ms + 999) / 1000).unwrap_or(1);
+            return Ok(Claim::InFlight { retry_after_seconds: seconds.max(1) });
         }
         let headers = text(&existing, "headers").and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
         Ok(Claim::Replay(StoredResponse {
@@ -72,6 +112,7 @@ impl IdempotencyRecords for DynamoStore {
     async fn finish_idempotency_key(
         &self,
         key: &str,
+        fingerprint: &str,
         response: &StoredResponse,
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -79,14 +120,10 @@ impl IdempotencyRecords for DynamoStore {
             .update_item()
             .table_name(&self.tables.idempotency)
             .key("key", s(key))
-            .update_expression("SET #state = :done, #status = :status, headers = :headers, body = :body, expiresAt = :expires REMOVE leaseUntil")
+            .update_expression(FINISH)
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":done", s("done"))
-            .expression_attribute_values(":status", n(i64::from(response.status)))
-            .expression_attribute_values(":headers", s(&serde_json::to_string(&response.headers).unwrap_or_default()))
-            .expression_attribute_values(":body", s(&response.body))
-            .expression_attribute_values(":expires", n(now.timestamp() + IDEMPOTENCY_TTL.as_secs() as i64))
+            .set_expression_attribute_values(Some(finish_values(response, now, fingerprint)))
             .send()
             .await
             .map(|_| ())

@@ -7,7 +7,7 @@ use super::{
     DynamoStore, Item, audit_from_item, audit_item, failed, failed_conditions, is_condition_failure, s, text, timestamp,
 };
 use crate::domain::{AuditEntry, Member, MemberStatus, Role, UserId};
-use crate::ports::{Addition, AuditLog, Cooldown, MemberPage, Members, Outcome, PageKey, StoreError};
+use crate::ports::{Addition, AuditLog, Cooldown, MemberPage, Members, Outcome, PageKey, Receipt, StoreError};
 use crate::time::{self, Timestamp};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::time::Duration;
@@ -261,7 +261,12 @@ impl Members for DynamoStore {
     /// The removal is conditional on the membership still existing, so of two cancels racing
     /// to finish only one commits, and only one entry is ever written; the entry itself is
     /// conditional on its key being new.
-    async fn remove_member_with_audit(&self, member: &Member, entry: &AuditEntry) -> Result<Outcome, StoreError> {
+    async fn remove_member_with_audit(
+        &self,
+        member: &Member,
+        entry: &AuditEntry,
+        receipt: Option<&Receipt>,
+    ) -> Result<Outcome, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| failed("TransactWriteItems", e);
         let mut items = vec![
             TransactWriteItem::builder()
@@ -290,6 +295,9 @@ impl Members for DynamoStore {
         }
         let token = Self::new_token();
         items.push(self.audit_put(entry, &token)?);
+        if let Some(receipt) = receipt {
+            items.push(self.receipt_update(receipt)?);
+        }
         match self.transact(items, &token).await {
             Ok(()) => Ok(Outcome::Done),
             // Lost its answer the first time and was applied then: the entry is ours.

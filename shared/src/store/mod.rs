@@ -20,14 +20,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
-use std::time::Duration;
 
 type Item = HashMap<String, AttributeValue>;
-
-/// How long a request may hold what it started (an `Idempotency-Key`, a contact
-/// reservation) before another may take it over: longer than a function's timeout, so a
-/// live request is never overtaken.
-pub const LEASE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
