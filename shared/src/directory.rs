@@ -34,8 +34,15 @@ fn attribute(attributes: &[AttributeType], name: &str) -> Option<String> {
     attributes.iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned)
 }
 
-fn user(username: &str, status: Option<&UserStatusType>, enabled: bool, attributes: &[AttributeType]) -> DirectoryUser {
+fn user(
+    username: &str,
+    status: Option<&UserStatusType>,
+    enabled: bool,
+    attributes: &[AttributeType],
+    created: Option<&aws_sdk_cognitoidentityprovider::primitives::DateTime>,
+) -> DirectoryUser {
     DirectoryUser {
+        created_at: created.and_then(|at| chrono::DateTime::from_timestamp(at.secs(), at.subsec_nanos())),
         username: username.to_owned(),
         status: status.cloned().unwrap_or(UserStatusType::UnknownValue),
         enabled,
@@ -65,22 +72,36 @@ impl CognitoDirectory {
 
     /// Every user of the pool (tests and tools).
     pub async fn all_users(&self) -> Result<Vec<DirectoryUser>, DirectoryError> {
+        self.all_users_paced(std::time::Duration::ZERO).await
+    }
+
+    /// Every user of the pool, a page (60) at a time with `pause` between pages, so that a
+    /// large pool stays inside `ListUsers`' quota (30 a second, shared by the account).
+    pub async fn all_users_paced(&self, pause: std::time::Duration) -> Result<Vec<DirectoryUser>, DirectoryError> {
         let mut users = Vec::new();
         let mut token = None;
         loop {
+            if token.is_some() && !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
             let page = self
                 .client
                 .list_users()
                 .user_pool_id(&self.user_pool_id)
+                .limit(60)
                 .set_pagination_token(token)
                 .send()
                 .await
                 .map_err(|error| failed("ListUsers", error))?;
-            users.extend(
-                page.users()
-                    .iter()
-                    .map(|u| user(u.username().unwrap_or_default(), u.user_status(), u.enabled(), u.attributes())),
-            );
+            users.extend(page.users().iter().map(|u| {
+                user(
+                    u.username().unwrap_or_default(),
+                    u.user_status(),
+                    u.enabled(),
+                    u.attributes(),
+                    u.user_create_date(),
+                )
+            }));
             token = page.pagination_token().map(str::to_owned);
             if token.is_none() {
                 return Ok(users);
@@ -93,9 +114,13 @@ impl Directory for CognitoDirectory {
     async fn get_user(&self, username: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
         let result = self.client.admin_get_user().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
-            Ok(output) => {
-                Ok(Some(user(output.username(), output.user_status(), output.enabled(), output.user_attributes())))
-            }
+            Ok(output) => Ok(Some(user(
+                output.username(),
+                output.user_status(),
+                output.enabled(),
+                output.user_attributes(),
+                output.user_create_date(),
+            ))),
             Err(error) if is_user_not_found(&error) => Ok(None),
             Err(error) => Err(failed("AdminGetUser", error)),
         }
@@ -191,7 +216,15 @@ impl Directory for CognitoDirectory {
         Ok(output
             .users()
             .iter()
-            .map(|u| user(u.username().unwrap_or_default(), u.user_status(), u.enabled(), u.attributes()))
+            .map(|u| {
+                user(
+                    u.username().unwrap_or_default(),
+                    u.user_status(),
+                    u.enabled(),
+                    u.attributes(),
+                    u.user_create_date(),
+                )
+            })
             .collect())
     }
 

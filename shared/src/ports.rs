@@ -47,6 +47,7 @@ pub struct DirectoryUser {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub created_at: Option<Timestamp>,
 }
 
 impl DirectoryUser {
@@ -261,6 +262,9 @@ pub trait Members: Send + Sync {
         disabling: bool,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 
+    /// Drops the pending cancel `id`, whose cancel died before it deleted anyone.
+    fn clear_cancel_pending(&self, member: &Member, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Forgets that the cancel `id` disabled the user, once they are enabled again.
     fn clear_disabled_by(&self, member: &Member, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
@@ -406,6 +410,7 @@ mod tests {
             name: None,
             phone: None,
             email: None,
+            created_at: None,
         }
     }
 

@@ -46,6 +46,8 @@ def test_every_route_sits_behind_the_jwt_authorizer(template):
     assert "UserPool" in json.dumps(jwt["issuer"])
     for binary, resource in functions(template).values():
         for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
             assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}, binary
             assert "Auth" not in event["Properties"], f"{binary} must not override the authorizer"
 

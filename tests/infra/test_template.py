@@ -62,6 +62,19 @@ EXPECTED = {
     "ListAuditLogFunction": {
         ("dynamodb:Query", "AuditTable"),
     },
+    "ReconcilerFunction": {
+        ("cognito-idp:ListUsers", "UserPool"),
+        ("cognito-idp:AdminGetUser", "UserPool"),
+        ("cognito-idp:AdminEnableUser", "UserPool"),
+        ("cognito-idp:AdminDeleteUser", "UserPool"),
+        ("dynamodb:Scan", "MembersTable"),
+        ("dynamodb:UpdateItem", "MembersTable"),
+        ("dynamodb:DeleteItem", "MembersTable"),
+        ("dynamodb:Scan", "ContactsTable"),
+        ("dynamodb:DeleteItem", "ContactsTable"),
+        ("dynamodb:GetItem", "AuditTable"),
+        ("dynamodb:PutItem", "AuditTable"),
+    },
 }
 
 # The managed policy SAM gives every function: CloudWatch Logs only.
@@ -125,7 +138,8 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
         assert function["Architectures"] == ["arm64"]
         assert function["Handler"] == "bootstrap"
         assert 128 <= function["MemorySize"] <= 1024
-        assert function["Timeout"] <= 10
+        if logical != "ReconcilerFunction":
+            assert function["Timeout"] == {"Ref": "FunctionTimeoutSeconds"}
         group = function["LoggingConfig"]["LogGroup"]["Ref"]
         assert template["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
         source = template["Resources"][logical]
@@ -178,3 +192,17 @@ def test_the_sms_role_sends_sms_and_publishes_to_no_topic(template):
     deny = [s for s in statements if s["Effect"] == "Deny"]
     assert [s["Action"] for s in allow] == ["sns:Publish"]
     assert any(s["Action"] == "sns:Publish" and s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"} for s in deny)
+
+
+def test_the_reconciler_runs_on_a_schedule_the_operator_sets(template):
+    events = template["Resources"]["ReconcilerFunction"]["Properties"]["Events"]
+    (event,) = events.values()
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == {"Fn::Sub": "rate(${ReconcileEveryMinutes} minutes)"}
+    assert template["Parameters"]["ReconcileEveryMinutes"]["Default"] == 15
+
+
+def test_the_lease_and_the_timeout_are_one_parameter(template):
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Timeout"] == {"Ref": "FunctionTimeoutSeconds"}
+    assert globals_["Environment"]["Variables"]["FUNCTION_TIMEOUT_SECONDS"] == {"Ref": "FunctionTimeoutSeconds"}

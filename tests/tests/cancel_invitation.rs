@@ -558,3 +558,25 @@ async fn the_log_names_the_actor_by_their_membership() {
     let entry = assert_canceled_once(&stack, ACME_INVITEE.user_id, ACME_INVITEE.name).await;
     assert_eq!(entry.actor_name, ACME_ADMIN.name);
 }
+
+/// `DELETE` honours `Idempotency-Key` like the POSTs: a repeat replays the 204, the same key
+/// on another invitee is refused.
+#[tokio::test]
+async fn a_cancels_key_replays_its_204_and_refuses_another_target() {
+    let stack = TestStack::seeded().await;
+    let with_key = |user_id: &str| {
+        fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| {
+            retarget(e, user_id);
+            e["headers"]["idempotency-key"] = "console-cancel-1".into();
+        })
+    };
+
+    let first = call(&stack.deps, with_key(ACME_INVITEE.user_id)).await;
+    let repeat = call(&stack.deps, with_key(ACME_INVITEE.user_id)).await;
+    let other = call(&stack.deps, with_key(ACME_INVITEE_2.user_id)).await;
+
+    assert_eq!((first.status().as_u16(), repeat.status().as_u16()), (204, 204));
+    assert_problem(&other, 422, "idempotency-key-reused");
+    assert_canceled_once(&stack, ACME_INVITEE.user_id, ACME_INVITEE.name).await;
+    assert!(stack.cognito_user_exists(ACME_INVITEE_2.user_id).await);
+}

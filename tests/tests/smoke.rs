@@ -147,6 +147,12 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
         "newest first"
     );
 
+    // The reconciler, as the schedule invokes it: one pass, its summary returned.
+    let reconciled = invoke(port, "reconciler", "events/reconciler/scheduled.json");
+    let summary: serde_json::Value = serde_json::from_slice(&reconciled.stdout).expect("the summary");
+    assert!(summary["checked"]["members"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(summary["reported"]["failures"], 0, "{summary}");
+
     // The same binary refuses what it must refuse.
     let verified = invoke(port, "cancel-invitation", "events/cancel-invitation/verified-target.json");
     let response: serde_json::Value = serde_json::from_slice(&verified.stdout).expect("a response");

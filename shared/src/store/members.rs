@@ -198,6 +198,24 @@ impl Members for DynamoStore {
         }
     }
 
+    async fn clear_cancel_pending(&self, member: &Member, id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.members)
+            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+            .update_expression("REMOVE cancelPending")
+            .condition_expression("cancelPending.id = :id")
+            .expression_attribute_values(":id", s(id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed("UpdateItem", e)),
+        }
+    }
+
     async fn clear_disabled_by(&self, member: &Member, id: &str) -> Result<(), StoreError> {
         let result = self
             .client
