@@ -64,24 +64,7 @@ impl TestStack {
     /// The same resources, reached through clients that carry `cognito` and `dynamo`
     /// interceptors (see [`faults`]).
     pub fn deps_with(&self, cognito: Vec<SharedInterceptor>, dynamo: Vec<SharedInterceptor>) -> Deps {
-        let mut cognito_config = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk);
-        for interceptor in cognito {
-            cognito_config.push_interceptor(interceptor);
-        }
-        let mut dynamo_config = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
-        for interceptor in dynamo {
-            dynamo_config.push_interceptor(interceptor);
-        }
-        let (cognito, dynamo) = (cognito_config, dynamo_config);
-        let config = self.deps.config.clone();
-        Deps {
-            directory: CognitoDirectory::new(
-                aws_sdk_cognitoidentityprovider::Client::from_conf(cognito.build()),
-                &config.user_pool_id,
-            ),
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), config.tables.clone()),
-            config,
-        }
+        deps_with(&self.sdk, &self.deps, cognito, dynamo)
     }
 
     pub async fn cognito_user_exists(&self, user_id: &str) -> bool {
@@ -132,6 +115,33 @@ impl TestStack {
     ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         let output = self.deps.store.client().scan().table_name(table).send().await.expect("Scan");
         output.items().to_vec()
+    }
+}
+
+/// The resources of `base`, reached through clients that carry `cognito` and `dynamo`
+/// interceptors (see [`faults`]): another function instance.
+pub fn deps_with(
+    sdk: &SdkConfig,
+    base: &Deps,
+    cognito: Vec<SharedInterceptor>,
+    dynamo: Vec<SharedInterceptor>,
+) -> Deps {
+    let mut cognito_config = aws_sdk_cognitoidentityprovider::config::Builder::from(sdk);
+    for interceptor in cognito {
+        cognito_config.push_interceptor(interceptor);
+    }
+    let mut dynamo_config = aws_sdk_dynamodb::config::Builder::from(sdk);
+    for interceptor in dynamo {
+        dynamo_config.push_interceptor(interceptor);
+    }
+    let config = base.config.clone();
+    Deps {
+        directory: CognitoDirectory::new(
+            aws_sdk_cognitoidentityprovider::Client::from_conf(cognito_config.build()),
+            &config.user_pool_id,
+        ),
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo_config.build()), config.tables.clone()),
+        config,
     }
 }
 

@@ -10,6 +10,7 @@
 
 use crate::TestStack;
 use crate::chaos::RandomFaults;
+use crate::faults::Death;
 use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use lambda_http::{Body, Request, Response};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -28,7 +29,14 @@ pub struct Settings {
     /// Function instances: each has its own clients and its own faults.
     pub instances: usize,
     pub fault_rate: f64,
+    /// The chance that a mutating request's first attempt runs on an instance that dies at
+    /// a random point of it; the console then retries it, with its key, once the lease lapsed.
+    pub death_rate: f64,
 }
+
+/// The lease of the workload's instances when requests die: longer than any request takes
+/// here under load, as the template's (timeout + margin) is longer than any can take there.
+pub const DEATH_LEASE: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Settings {
     /// From the environment, with `operations` unless `WORKLOAD_OPERATIONS` says otherwise;
@@ -41,6 +49,7 @@ impl Settings {
             workers: var("WORKLOAD_WORKERS").and_then(|v| v.parse().ok()).unwrap_or(12),
             instances: 4,
             fault_rate: var("WORKLOAD_FAULT_RATE").and_then(|v| v.parse().ok()).unwrap_or(0.03),
+            death_rate: var("WORKLOAD_DEATH_RATE").and_then(|v| v.parse().ok()).unwrap_or(0.01),
         }
     }
 }
@@ -75,6 +84,8 @@ pub struct Report {
     pub settings: Option<Settings>,
     pub done: Vec<Done>,
     pub faults: usize,
+    /// Requests whose first attempt died midway.
+    pub deaths: usize,
     /// Each invariant, and what broke it (empty when it held).
     pub invariants: Vec<(&'static str, Vec<String>)>,
 }
@@ -95,12 +106,14 @@ impl Report {
     pub fn summary(&self) -> String {
         let settings = self.settings.as_ref().expect("a run's settings");
         let mut text = format!(
-            "workload: seed {} · {} operations · {} workers over {} instances · fault rate {} · {} faults injected · {} retries\n",
+            "workload: seed {} · {} operations · {} workers over {} instances · fault rate {} · death rate {} ({} died) · {} faults injected · {} retries\n",
             settings.seed,
             self.done.len(),
             settings.workers,
             settings.instances,
             settings.fault_rate,
+            settings.death_rate,
+            self.deaths,
             self.faults,
             self.done.iter().map(|d| d.attempts - 1).sum::<usize>(),
         );
@@ -187,6 +200,9 @@ struct Shared {
     /// injected, in tests/cancel_invitation.rs and tests/resend_invitation.rs.)
     user_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     done: Mutex<Vec<Done>>,
+    death_rate: f64,
+    deaths: std::sync::atomic::AtomicUsize,
+    sdk: aws_config::SdkConfig,
 }
 
 impl Shared {
@@ -204,9 +220,12 @@ pub async fn run(stack: &TestStack, settings: Settings) -> Report {
         let dynamo = RandomFaults::new(settings.seed ^ (2 * instance as u64 + 2) << 8, settings.fault_rate);
         faults.push(cognito.clone());
         faults.push(dynamo.clone());
-        instances.push(Arc::new(
-            stack.deps_with(vec![crate::SharedInterceptor::new(cognito)], vec![crate::SharedInterceptor::new(dynamo)]),
-        ));
+        let mut deps =
+            stack.deps_with(vec![crate::SharedInterceptor::new(cognito)], vec![crate::SharedInterceptor::new(dynamo)]);
+        if settings.death_rate > 0.0 {
+            deps.config.lease = DEATH_LEASE;
+        }
+        instances.push(Arc::new(deps));
     }
     let shared = Arc::new(Shared {
         rng: Mutex::new(StdRng::seed_from_u64(settings.seed)),
@@ -215,6 +234,9 @@ pub async fn run(stack: &TestStack, settings: Settings) -> Report {
         verified: Mutex::default(),
         user_locks: Mutex::default(),
         done: Mutex::default(),
+        death_rate: settings.death_rate,
+        deaths: Default::default(),
+        sdk: stack.sdk.clone(),
     });
     let issuer = stack.deps.config.issuer.clone();
     let mut workers = Vec::new();
@@ -248,6 +270,7 @@ pub async fn run(stack: &TestStack, settings: Settings) -> Report {
         settings: Some(settings),
         done: shared.done.into_inner().unwrap(),
         faults: faults.iter().map(RandomFaults::injected).sum(),
+        deaths: shared.deaths.into_inner(),
         invariants: Vec::new(),
     };
     let verified = shared.verified.into_inner().unwrap();
@@ -268,6 +291,15 @@ async fn one_operation(shared: &Shared, deps: &Deps, healthy: &Deps, issuer: &st
             format!("k-{:016x}", rng.random::<u64>()),
         )
     };
+    let death = {
+        let mut rng = shared.rng.lock().unwrap();
+        rng.random_bool(shared.death_rate).then(|| Death::after(rng.random_range(0..14), rng.random_bool(0.5)))
+    };
+    // The instance the first attempt runs on, when it is to die midway.
+    let dying = death.as_ref().map(|death| {
+        let interceptor = || vec![crate::SharedInterceptor::new(death.clone())];
+        crate::deps_with(&shared.sdk, deps, interceptor(), interceptor())
+    });
     let admin = ADMINS[admin_index];
     let org: &'static str = ADMINS[admin_index].1;
     let org_index = ORGS.iter().position(|o| *o == org).unwrap();
@@ -306,7 +338,10 @@ async fn one_operation(shared: &Shared, deps: &Deps, healthy: &Deps, issuer: &st
                     &request_id,
                 )
             };
-            let done = with_retries("invite", org, None, || invite_user::handle(deps, request())).await;
+            if let Some(dying) = &dying {
+                died(shared, death.as_ref(), Box::pin(invite_user::handle(dying, request()))).await;
+            }
+            let done = with_retries("invite", org, None, || Box::pin(invite_user::handle(deps, request()))).await;
             if done.status == 201 {
                 let id = done.body["userId"].as_str().unwrap_or_default().to_owned();
                 shared.known.lock().unwrap().get_mut(org).unwrap().push(id.clone());
@@ -331,8 +366,13 @@ async fn one_operation(shared: &Shared, deps: &Deps, healthy: &Deps, issuer: &st
                     &request_id,
                 )
             };
-            let done =
-                with_retries("cancel", org, Some(target.clone()), || cancel_invitation::handle(deps, request())).await;
+            if let Some(dying) = &dying {
+                died(shared, death.as_ref(), Box::pin(cancel_invitation::handle(dying, request()))).await;
+            }
+            let done = with_retries("cancel", org, Some(target.clone()), || {
+                Box::pin(cancel_invitation::handle(deps, request()))
+            })
+            .await;
             if done.status == 204 {
                 // Gone: later operations pick among those still there.
                 shared.known.lock().unwrap().get_mut(org).unwrap().retain(|user| *user != target);
@@ -356,13 +396,31 @@ async fn one_operation(shared: &Shared, deps: &Deps, healthy: &Deps, issuer: &st
                     &request_id,
                 )
             };
-            with_retries("resend", org, Some(target.clone()), || resend_invitation::handle(deps, request())).await
+            if let Some(dying) = &dying {
+                died(shared, death.as_ref(), Box::pin(resend_invitation::handle(dying, request()))).await;
+            }
+            with_retries("resend", org, Some(target.clone()), || Box::pin(resend_invitation::handle(deps, request())))
+                .await
         }
         (80..95, _) => {
             let request = || event(issuer, admin, "GET", "/members", "/members", None, None, None, &request_id);
-            with_retries("list", org, None, || list_members::handle(deps, request())).await
+            with_retries("list", org, None, || Box::pin(list_members::handle(deps, request()))).await
         }
         (_, Some(target)) => sign_in(shared, healthy, org, &target).await,
+    }
+}
+
+/// A first attempt on an instance that dies midway: its answer never reaches the client,
+/// which retries once the lease has lapsed.
+async fn died(
+    shared: &Shared,
+    death: Option<&Death>,
+    attempt: impl Future<Output = Result<Response<Body>, lambda_http::Error>>,
+) {
+    let _ = attempt.await;
+    if death.is_some_and(Death::struck) {
+        shared.deaths.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(DEATH_LEASE + std::time::Duration::from_millis(100)).await;
     }
 }
 
@@ -378,8 +436,15 @@ where
         attempts += 1;
         let response = send().await.expect("a handler answers every request");
         let status = response.status().as_u16();
-        if status != 503 || attempts >= MAX_ATTEMPTS {
-            return Done { kind, org, target, status, body: body_json(&response), attempts };
+        let body = body_json(&response);
+        // 503, and a repeat of a request still at work (after its Retry-After, shortened):
+        // retried with the same key, as the console does.
+        let again = status == 503 || (status == 409 && body["code"] == "request-in-progress");
+        if !again || attempts >= MAX_ATTEMPTS {
+            return Done { kind, org, target, status, body, attempts };
+        }
+        if status == 409 {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
     }
 }
@@ -420,7 +485,10 @@ async fn sign_in(shared: &Shared, deps: &Deps, org: &'static str, target: &str) 
 }
 
 /// The statuses each route may answer in this workload (all documented in the contract).
-fn documented(kind: &str, status: u16) -> bool {
+fn documented(kind: &str, status: u16, body: &Value) -> bool {
+    if status == 409 && body["code"] == "request-in-progress" {
+        return false; // Retried until it is not: left over, the request never finished.
+    }
     match kind {
         "invite" => [201, 409].contains(&status),
         "cancel" => [204, 404, 409].contains(&status),
@@ -449,7 +517,7 @@ pub async fn check(stack: &TestStack, done: &[Done], verified: &HashSet<String>)
 
     let mut statuses = Vec::new();
     for d in done {
-        if !documented(d.kind, d.status) {
+        if !documented(d.kind, d.status, &d.body) {
             statuses.push(format!(
                 "{} {:?} answered {} after {} attempts: {}",
                 d.kind, d.target, d.status, d.attempts, d.body
