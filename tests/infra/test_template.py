@@ -138,7 +138,9 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
         assert function["Architectures"] == ["arm64"]
         assert function["Handler"] == "bootstrap"
         assert 128 <= function["MemorySize"] <= 1024
-        if logical != "ReconcilerFunction":
+        if logical == "MemberVerifiedFunction":
+            assert function["Timeout"] <= 5, "Cognito waits five seconds for a trigger"
+        elif logical != "ReconcilerFunction":
             assert function["Timeout"] == {"Ref": "FunctionTimeoutSeconds"}
         group = function["LoggingConfig"]["LogGroup"]["Ref"]
         assert template["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}

@@ -23,9 +23,8 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    /// Whether the transaction `token` wrote `entry`: how a writer whose answer was lost
-    /// learns that it committed (and not another request finishing the same entry).
-    pub(super) async fn written_by(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
+    /// `entry`'s item as stored, with only `attribute`, if it is in the log.
+    async fn stored(&self, entry: &AuditEntry, attribute: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -33,11 +32,18 @@ impl DynamoStore {
             .key("orgId", s(&entry.org_id))
             .key("entryId", s(&entry.entry_key()))
             .consistent_read(true)
-            .projection_expression("writtenBy")
+            .projection_expression(attribute)
             .send()
             .await
             .map_err(|e| failed("GetItem", e))?;
-        Ok(output.item.is_some_and(|item| text(&item, "writtenBy").as_deref() == Some(token)))
+        Ok(output.item)
+    }
+
+    /// Whether the transaction `token` wrote `entry`: how a writer whose answer was lost
+    /// learns that it committed (and not another request finishing the same entry).
+    pub(super) async fn written_by(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
+        let item = self.stored(entry, "writtenBy").await?;
+        Ok(item.is_some_and(|item| text(&item, "writtenBy").as_deref() == Some(token)))
     }
 
     /// Every audit entry of an organisation, oldest first (tests and tools).
@@ -69,18 +75,7 @@ impl DynamoStore {
 
 impl AuditLog for DynamoStore {
     async fn contains(&self, entry: &AuditEntry) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.audit)
-            .key("orgId", s(&entry.org_id))
-            .key("entryId", s(&entry.entry_key()))
-            .consistent_read(true)
-            .projection_expression("entryId")
-            .send()
-            .await
-            .map_err(|e| failed("GetItem", e))?;
-        Ok(output.item.is_some())
+        Ok(self.stored(entry, "entryId").await?.is_some())
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

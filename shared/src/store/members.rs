@@ -89,6 +89,33 @@ impl DynamoStore {
         }
     }
 
+    /// Applies `update` to the membership if `condition` (on `:id`) still holds; when it no
+    /// longer does (the member is gone, or another request's work is there now), there is
+    /// nothing of ours to change.
+    async fn update_if_still(
+        &self,
+        member: &Member,
+        update: &str,
+        condition: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.members)
+            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_values(":id", s(id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed("UpdateItem", e)),
+        }
+    }
+
     /// After a transaction whose answer did not come back (or came back "condition failed"
     /// from the SDK's retry of one that had committed): whether it committed, read from the
     /// one thing only it wrote, its audit entry marked with its token.
@@ -199,58 +226,15 @@ impl Members for DynamoStore {
     }
 
     async fn clear_cancel_pending(&self, member: &Member, id: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.members)
-            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("REMOVE cancelPending")
-            .condition_expression("cancelPending.id = :id")
-            .expression_attribute_values(":id", s(id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(failed("UpdateItem", e)),
-        }
+        self.update_if_still(member, "REMOVE cancelPending", "cancelPending.id = :id", id).await
     }
 
     async fn clear_disabled_by(&self, member: &Member, id: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.members)
-            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("REMOVE disabledBy")
-            .condition_expression("disabledBy = :id")
-            .expression_attribute_values(":id", s(id))
-            .send()
-            .await;
-        match result {
-            // Gone, or another cancel disabled them since: not ours to clear.
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(failed("UpdateItem", e)),
-        }
+        self.update_if_still(member, "REMOVE disabledBy", "disabledBy = :id", id).await
     }
 
     async fn mark_resend_attempted(&self, member: &Member, id: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.members)
-            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("SET resendAttempted = :id")
-            .condition_expression("resendPending.id = :id")
-            .expression_attribute_values(":id", s(id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(failed("UpdateItem", e)),
-        }
+        self.update_if_still(member, "SET resendAttempted = :id", "resendPending.id = :id", id).await
     }
 
     async fn mark_verified(&self, member: &Member) -> Result<Outcome, StoreError> {
