@@ -1,6 +1,6 @@
 use lambda_http::{Error, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let deps = &shared::start().await?;
     run(service_fn(move |request| cancel_invitation::handle(deps, request))).await

@@ -1,6 +1,6 @@
 use lambda_runtime::{Error, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let tables = shared::config::Tables::from_env()

@@ -1,6 +1,6 @@
 use lambda_runtime::{Error, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let deps = &shared::start().await?;
     run(service_fn(move |event| reconciler::handle(deps, event))).await
