@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help dev test soak provision tools build lint sam-build sam-build-host sizes
+.PHONY: help dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -18,8 +18,11 @@ help:
 	@echo "make soak       the concurrent workload with faults, long (10,000 operations), with its figures"
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
 	@echo "make sizes      release-build every function and print its size"
-	@echo "make sam-build  sam build: an arm64 bootstrap per function (needs Rust's aarch64-unknown-linux-gnu target)"
-	@echo "make sam-build-host  the same sam build for this machine's x86_64, proving the pipeline"
+	@echo "make sam-build  sam build: an arm64 bootstrap per function (installs Debian's Rust for aarch64 when missing)"
+	@echo "make boot-check boot every arm64 bootstrap under qemu against a local Runtime API; check arch and glibc"
+	@echo "make sam-deploy build, then deploy (guided the first time: it asks for ConsoleOrigin)"
+	@echo "make bootstrap-admin ORG=… NAME=… PHONE=… [EMAIL=…]  the first administrator of an organisation"
+	@echo "make sam-build-host  the same sam build for this machine's x86_64 (no cross toolchain needed)"
 
 tools: $(TOOLS_STAMP)
 
@@ -69,6 +72,21 @@ sam-build: tools $(SAM_STAMP)
 
 sam-build-host: tools $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" ARCH=x86_64 scripts/sam-build.sh
+
+boot-check: tools build
+	scripts/boot-check.sh
+
+# The first deploy is guided: it asks for ConsoleOrigin (no default) and saves the answers
+# to infra/samconfig.toml, which later deploys read.
+sam-deploy: sam-build
+	cd infra && if grep -q '^parameter_overrides' samconfig.toml; then \
+	  PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" sam deploy; \
+	else \
+	  PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" sam deploy --guided; \
+	fi
+
+bootstrap-admin: tools $(SAM_STAMP)
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/bootstrap-admin.sh
 
 sizes:
 	scripts/sizes.sh

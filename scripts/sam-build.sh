@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make sam-build: what `sam build` makes for a deployment, an arm64 `bootstrap` per function
-# under infra/.aws-sam/build/. cargo-lambda cross-compiles with zig, but Rust's standard
-# library for the target must be installed with the toolchain.
+# under infra/.aws-sam/build/. cargo-lambda cross-compiles with zig; Rust's standard library
+# for aarch64 comes from Debian (scripts/arm64-toolchain.sh installs it), or from rustup's
+# `aarch64-unknown-linux-gnu` target with ARM64_RUST=rustup.
 #
 # make sam-build-host (ARCH=x86_64): the same build of the same template for this machine's
 # architecture, under infra/.aws-sam-host/, for machines without the arm64 library: it proves
@@ -18,12 +19,27 @@ case "$arch" in
     sed -e 's/Architectures: \[arm64\]/Architectures: [x86_64]/' -e "s#CodeUri: \.\.#CodeUri: $(cd .. && pwd)#" template.yaml > "$template" ;;
   *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;;
 esac
+if [ "$arch" = arm64 ] && [ "${ARM64_RUST:-debian}" != rustup ]; then
+  # Debian's Rust and its aarch64 standard library, first on PATH for this build only, and
+  # rustup's proxies left out of it, so that cargo-lambda does not try `rustup target add`.
+  # Its own target folder: another compiler version would rebuild the host's artefacts.
+  # Only cargo and rustc are put first (through links), so that the rest of PATH (the
+  # virtual environment's python, which brings zig) stays as it was.
+  toolchain_bin=$(../scripts/arm64-toolchain.sh)
+  links=../.tools/arm64-rust/bin
+  mkdir -p "$links"
+  for tool in cargo rustc rustdoc; do ln -sfn "$toolchain_bin/$tool" "$links/$tool"; done
+  PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/\.cargo/bin$' | paste -sd:)"
+  export PATH="$(cd "$links" && pwd):$PATH"
+  export CARGO_TARGET_DIR="${ARM64_TARGET_DIR:-$HOME/.cache/members-target-arm64}"
+fi
 sysroot=$(rustc --print sysroot)
 if [ ! -d "$sysroot/lib/rustlib/$target/lib" ]; then
   echo "make sam-build: the Rust toolchain at $sysroot has no standard library for $target." >&2
   echo "Install it with 'rustup target add $target', then run make sam-build again." >&2
   exit 2
 fi
+echo "sam build ($arch) with $(rustc --version), target folder $CARGO_TARGET_DIR"
 sam build --beta-features --template-file "$template" --build-dir "$build_dir"
 # The machine an ELF executable is for, from its header (e_machine).
 elf_arch() {

@@ -16,10 +16,13 @@ pub struct CognitoDirectory {
 
 fn failed<E, R>(operation: &'static str, error: SdkError<E, R>) -> DirectoryError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    DirectoryError { operation, source: Box::new(error) }
+    // AdminCreateUser answers LimitExceededException when a message cannot go out under a
+    // delivery quota: Cognito's own email sender allows about 50 emails a day.
+    let delivery_quota = operation.starts_with("AdminCreateUser") && code(&error) == Some("LimitExceededException");
+    DirectoryError { operation, delivery_quota, source: Box::new(error) }
 }
 
 fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {

@@ -28,6 +28,8 @@ pub enum ApiError {
     ResendTooSoon { retry_after_seconds: u64 },
     #[error("AWS unavailable")]
     Unavailable(#[source] Cause),
+    #[error("a message delivery quota is exhausted")]
+    DeliveryQuotaExhausted(#[source] Cause),
 }
 
 impl From<crate::domain::Invalid> for ApiError {
@@ -50,7 +52,7 @@ impl ApiError {
             Self::AlreadyVerified | Self::ContactInUse | Self::RequestInProgress { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ResendTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DeliveryQuotaExhausted(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -66,6 +68,7 @@ impl ApiError {
             Self::RequestInProgress { .. } => "request-in-progress",
             Self::ResendTooSoon { .. } => "resend-too-soon",
             Self::Unavailable(_) => "unavailable",
+            Self::DeliveryQuotaExhausted(_) => "delivery-quota-exhausted",
         }
     }
 
@@ -86,12 +89,17 @@ impl ApiError {
                 "A request with this Idempotency-Key is still in progress; retry in {retry_after_seconds} seconds."
             ),
             Self::Unavailable(_) => "The service is temporarily unavailable; it is safe to retry.".into(),
+            Self::DeliveryQuotaExhausted(_) => {
+                "No invitation can be sent now: the daily limit on messages is reached. \
+                Nothing was sent or changed; ask the operator to raise the limit, or try again tomorrow."
+                    .into()
+            }
         }
     }
 
     pub fn into_response(self) -> Response<Body> {
         let status = self.status();
-        if let Self::Unavailable(cause) = &self {
+        if let Self::Unavailable(cause) | Self::DeliveryQuotaExhausted(cause) = &self {
             tracing::error!(code = self.code(), error = %error_chain(cause.as_ref()), "request failed");
         }
         let problem = Problem {

@@ -13,6 +13,9 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 #[error("Cognito {operation} failed")]
 pub struct DirectoryError {
     pub operation: &'static str,
+    /// Cognito refused to send a message because a delivery quota is used up (its own email
+    /// sender's daily limit, or the account's): retrying soon will not help.
+    pub delivery_quota: bool,
     #[source]
     pub source: Cause,
 }
@@ -27,7 +30,11 @@ pub struct StoreError {
 
 impl From<DirectoryError> for crate::ApiError {
     fn from(error: DirectoryError) -> Self {
-        crate::ApiError::unavailable(error)
+        if error.delivery_quota {
+            crate::ApiError::DeliveryQuotaExhausted(Box::new(error))
+        } else {
+            crate::ApiError::unavailable(error)
+        }
     }
 }
 

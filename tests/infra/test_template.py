@@ -185,7 +185,8 @@ def test_the_api_allows_the_consoles_origin_only(template):
     cors = template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == [{"Ref": "ConsoleOrigin"}]
     assert "idempotency-key" in cors["AllowHeaders"] and "authorization" in cors["AllowHeaders"]
-    assert cors["ExposeHeaders"] == ["retry-after"]
+    # retry-after for 429 and 409; www-authenticate: why API Gateway refused a token.
+    assert cors["ExposeHeaders"] == ["retry-after", "www-authenticate"]
 
 
 def test_the_sms_role_sends_sms_and_publishes_to_no_topic(template):

@@ -2,7 +2,7 @@
 
 use invite_user::handle;
 use lambda_http::{Body, Request, Response};
-use members_tests::faults::{Calls, Fault, When};
+use members_tests::faults::{Answer, Calls, Fault, When};
 use members_tests::seed::{ACME, ACME_ADMIN, GLOBEX};
 use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
 use shared::Deps;
@@ -186,6 +186,34 @@ async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() 
     let retry = call(&stack.deps, fixture("invite-user/admin-invites-member.json")).await;
     assert_eq!(retry.status(), 201);
     assert_eq!(stack.users_with_phone("+447700900106").await.len(), 1);
+}
+
+/// Cognito's own email sender allows about 50 emails a day; past it, AdminCreateUser answers
+/// LimitExceededException. The administrator learns that (a code of its own, not "retry"),
+/// and nothing is left behind: no user, no reservation, no entry.
+#[tokio::test]
+async fn an_exhausted_delivery_quota_is_said_as_such_and_changes_nothing() {
+    let stack = TestStack::seeded().await;
+    let before = invited_entries(&stack).await;
+    let quota = stack.deps_with(
+        vec![SharedInterceptor::new(Answer::error(
+            "AdminCreateUser",
+            400,
+            "LimitExceededException",
+            "Exceeded daily email limit for the operation or the account. If a higher limit is required, please configure your user pool to use your own Amazon SES configuration for sending email.",
+        ))],
+        vec![],
+    );
+
+    let refused = call(&quota, fixture("invite-user/admin-invites-member.json")).await;
+
+    let body = assert_problem(&refused, 503, "delivery-quota-exhausted");
+    assert!(!body["detail"].as_str().unwrap().contains("SES"), "no Cognito text in the body: {body}");
+    assert!(refused.headers().get("retry-after").is_none());
+    assert_nobody_with(&stack, "+447700900106").await;
+    assert_eq!(invited_entries(&stack).await, before);
+    let later = call(&stack.deps, fixture("invite-user/admin-invites-member.json")).await;
+    assert_eq!(later.status(), 201, "the same invitation goes through once messages can go out");
 }
 
 #[tokio::test]

@@ -192,6 +192,27 @@ async fn when_cognito_refuses_the_cooldown_is_given_back() {
     assert_eq!(entries[0].request_id, "rsd02AAAIAMEbQ=");
 }
 
+#[tokio::test]
+async fn an_exhausted_delivery_quota_is_said_as_such_and_gives_the_cooldown_back() {
+    let stack = TestStack::seeded().await;
+    let quota = stack.deps_with(
+        vec![SharedInterceptor::new(Answer::error(
+            "AdminCreateUser",
+            400,
+            "LimitExceededException",
+            "Exceeded daily email limit for the operation or the account.",
+        ))],
+        vec![],
+    );
+
+    let refused = call(&quota, fixture("resend-invitation/admin-resends-invitation.json")).await;
+    let retry = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
+
+    assert_problem(&refused, 503, "delivery-quota-exhausted");
+    assert_eq!(retry.status(), 202, "nothing was sent the first time");
+    assert_eq!(resent_entries(&stack).await.len(), 1);
+}
+
 /// A RESEND whose answer never came may have sent the message. The claim stays, so nobody
 /// sends a second message within the cooldown (it would void the first one's password);
 /// the same request's retry writes the entry and answers 202 without sending again.

@@ -21,6 +21,8 @@
 //! `Idempotency-Key`, the user id derives from the key and the request, so a retry finds
 //! its own reservation and user and completes the same invitation.
 
+pub mod bootstrap;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
