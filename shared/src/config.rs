@@ -29,6 +29,11 @@ pub struct Config {
     /// retry may take it over: the function's timeout (`FUNCTION_TIMEOUT_SECONDS`, the
     /// template's) plus [`LEASE_MARGIN`], so that a live request is never overtaken.
     pub lease: Duration,
+    /// How long an invitation's temporary password lives (`INVITATION_VALIDITY_DAYS`, the
+    /// template's `TemporaryPasswordValidityDays`): past it, an unverified member is shown
+    /// `expired`.
+    pub invitation_validity: chrono::Duration,
+    pub clock: crate::time::Clock,
 }
 
 /// Past the function's timeout, before its lease lapses: clock skew between instances.
@@ -91,8 +96,17 @@ impl Config {
             name: "FUNCTION_TIMEOUT_SECONDS",
             reason: format!("expected a whole number of seconds, got {timeout:?}"),
         })?;
+        let validity = required(&lookup, "INVITATION_VALIDITY_DAYS")?;
+        let validity = validity.parse::<i64>().ok().filter(|days| (1..=365).contains(days)).ok_or_else(|| {
+            ConfigError::Invalid {
+                name: "INVITATION_VALIDITY_DAYS",
+                reason: format!("expected whole days from 1 to 365, got {validity:?}"),
+            }
+        })?;
         let user_pool_id = required(&lookup, "USER_POOL_ID")?;
         Ok(Self {
+            invitation_validity: chrono::Duration::days(validity),
+            clock: crate::time::Clock::default(),
             issuer: crate::identity::issuer_of(&user_pool_id),
             user_pool_id,
             tables: Tables::from_lookup(&lookup)?,
@@ -120,6 +134,7 @@ mod tests {
         ("CONTACTS_TABLE", "contacts"),
         ("IDEMPOTENCY_TABLE", "idempotency"),
         ("FUNCTION_TIMEOUT_SECONDS", "10"),
+        ("INVITATION_VALIDITY_DAYS", "7"),
     ];
 
     #[test]

@@ -152,6 +152,40 @@ impl MemberStatus {
     }
 }
 
+/// The status the Members page shows and filters by: the stored one, and `expired` for an
+/// unverified member whose invitation's temporary password has lapsed. Computed when read
+/// (from `lastInvitationSentAt` and the validity), so time passing rewrites no record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownStatus {
+    Verified,
+    Unverified,
+    Expired,
+}
+
+impl ShownStatus {
+    pub const ALL: [Self; 3] = [Self::Verified, Self::Unverified, Self::Expired];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verified => "verified",
+            Self::Unverified => "unverified",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
+    /// The stored status of the members shown with this one.
+    pub fn stored(self) -> MemberStatus {
+        match self {
+            Self::Verified => MemberStatus::Verified,
+            Self::Unverified | Self::Expired => MemberStatus::Unverified,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Admin,
@@ -207,6 +241,25 @@ pub struct Member {
     /// The id of the last resend whose entry went to the log: how a retry of that resend
     /// learns it was finished by someone else.
     pub last_resend_id: Option<String>,
+}
+
+impl Member {
+    /// When an unverified member's temporary password lapses: `validity` after the last
+    /// invitation went out. None for a verified member.
+    pub fn invitation_expires_at(&self, validity: chrono::Duration) -> Option<Timestamp> {
+        match self.status {
+            MemberStatus::Unverified => self.last_invitation_sent_at.map(|sent| sent + validity),
+            MemberStatus::Verified => None,
+        }
+    }
+
+    pub fn shown_status(&self, now: Timestamp, validity: chrono::Duration) -> ShownStatus {
+        match (self.status, self.invitation_expires_at(validity)) {
+            (MemberStatus::Verified, _) => ShownStatus::Verified,
+            (MemberStatus::Unverified, Some(expires)) if expires <= now => ShownStatus::Expired,
+            (MemberStatus::Unverified, _) => ShownStatus::Unverified,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

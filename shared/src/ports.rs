@@ -2,7 +2,7 @@
 //! traits. The real adapters are [`crate::directory::CognitoDirectory`] and
 //! [`crate::store::DynamoStore`]; tests may put a fake in their place.
 
-use crate::domain::{AuditEntry, Email, Member, MemberStatus, Phone, UserId};
+use crate::domain::{AuditAction, AuditEntry, Email, Member, MemberStatus, Phone, ShownStatus, UserId};
 use crate::time::Timestamp;
 use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use std::future::Future;
@@ -171,6 +171,72 @@ pub struct MemberPage {
     pub next: Option<PageKey>,
 }
 
+/// Which members the Members page lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub status: Option<ShownStatus>,
+    /// Invitations last sent at or before this have lapsed: now − the validity.
+    pub lapsed_at: Timestamp,
+    pub search: Option<Search>,
+}
+
+impl MemberFilter {
+    /// Everyone, as at `now`.
+    pub fn all(now: Timestamp, validity: chrono::Duration) -> Self {
+        Self { status: None, lapsed_at: now - validity, search: None }
+    }
+
+    /// The filter itself, as the store's query applies it: the answer's last word.
+    pub fn keeps(&self, member: &Member) -> bool {
+        let lapsed = member.last_invitation_sent_at.is_some_and(|sent| sent <= self.lapsed_at);
+        let shown = match member.status {
+            MemberStatus::Verified => ShownStatus::Verified,
+            MemberStatus::Unverified if lapsed => ShownStatus::Expired,
+            MemberStatus::Unverified => ShownStatus::Unverified,
+        };
+        self.status.is_none_or(|status| status == shown) && self.search.as_ref().is_none_or(|q| q.finds(member))
+    }
+}
+
+/// `GET /members?q=`: a name containing the text, case-insensitively; for administrators
+/// also an email containing it, or a phone whose digits contain its digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    /// Lower-cased, trimmed.
+    pub text: String,
+    /// The digits to look for in phones: only when `contacts` is on and the text is a phone
+    /// fragment (digits, spaces and `+-().`) holding at least one digit.
+    pub digits: Option<String>,
+    pub contacts: bool,
+}
+
+impl Search {
+    pub fn new(raw: &str, contacts: bool) -> Self {
+        let text = raw.trim().to_lowercase();
+        let phone_like = text.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let digits = (contacts && phone_like && !digits.is_empty()).then_some(digits);
+        Self { text, digits, contacts }
+    }
+
+    pub fn finds(&self, member: &Member) -> bool {
+        member.name.to_lowercase().contains(&self.text)
+            || (self.contacts && member.email.as_deref().is_some_and(|email| email.contains(&self.text)))
+            || self.digits.as_deref().is_some_and(|digits| {
+                member.phone.as_deref().is_some_and(|phone| {
+                    phone.chars().filter(char::is_ascii_digit).collect::<String>().contains(digits)
+                })
+            })
+    }
+}
+
+/// Which entries of the Log: one action, one member's history, or both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub action: Option<AuditAction>,
+    pub target_id: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
@@ -294,11 +360,12 @@ pub trait Members: Send + Sync {
         receipt: Option<&Receipt>,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 
-    /// One page of an organisation's members in the Members page's order.
+    /// One page of an organisation's members in the Members page's order, of those `filter`
+    /// keeps. One query: a filtered page may hold fewer than `limit` and still have a next.
     fn list_members(
         &self,
         org_id: &str,
-        status: Option<MemberStatus>,
+        filter: &MemberFilter,
         limit: usize,
         after: Option<&PageKey>,
     ) -> impl Future<Output = Result<MemberPage, StoreError>> + Send;
@@ -360,10 +427,12 @@ pub trait AuditLog: Send + Sync {
     /// Whether `entry` (its key) is in the log.
     fn contains(&self, entry: &AuditEntry) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// One page of an organisation's audit log, newest first.
+    /// One page of an organisation's audit log, newest first, of the entries `filter` keeps.
+    /// One query: a page may hold fewer than `limit` entries and still have a next.
     fn audit_page(
         &self,
         org_id: &str,
+        filter: &AuditFilter,
         limit: usize,
         before: Option<&str>,
     ) -> impl Future<Output = Result<AuditPage, StoreError>> + Send;

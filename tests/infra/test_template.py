@@ -61,6 +61,8 @@ EXPECTED = {
     },
     "ListAuditLogFunction": {
         ("dynamodb:Query", "AuditTable"),
+        ("dynamodb:Query", "AuditTable/index/byTarget"),
+        ("dynamodb:Query", "AuditTable/index/byAction"),
     },
     "ReconcilerFunction": {
         ("cognito-idp:ListUsers", "UserPool"),
@@ -209,3 +211,25 @@ def test_the_lease_and_the_timeout_are_one_parameter(template):
     globals_ = template["Globals"]["Function"]
     assert globals_["Timeout"] == {"Ref": "FunctionTimeoutSeconds"}
     assert globals_["Environment"]["Variables"]["FUNCTION_TIMEOUT_SECONDS"] == {"Ref": "FunctionTimeoutSeconds"}
+
+
+def test_expiry_and_the_pools_temporary_password_are_one_parameter(template):
+    pool = template["Resources"]["UserPool"]["Properties"]
+    assert pool["Policies"]["PasswordPolicy"]["TemporaryPasswordValidityDays"] == {"Ref": "InvitationValidityDays"}
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["INVITATION_VALIDITY_DAYS"] == {"Ref": "InvitationValidityDays"}
+    assert template["Parameters"]["InvitationValidityDays"]["Default"] == 7
+
+
+def test_the_logs_filters_have_indexes_keyed_for_them(template, expanded):
+    table = template["Resources"]["AuditTable"]["Properties"]
+    indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
+    keys = lambda index: [(k["AttributeName"], k["KeyType"]) for k in indexes[index]["KeySchema"]]
+    assert keys("byTarget") == [("targetId", "HASH"), ("entryId", "RANGE")]
+    assert keys("byAction") == [("orgAction", "HASH"), ("entryId", "RANGE")]
+    # The Log's function may query them, and nothing more.
+    role = next(r for k, r in expanded["Resources"].items() if k.startswith("ListAuditLogFunctionRole"))
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    query = next(s for s in statements if s["Action"] == "dynamodb:Query")
+    assert {"Fn::Sub": "${AuditTable.Arn}/index/byTarget"} in query["Resource"]
+    assert {"Fn::Sub": "${AuditTable.Arn}/index/byAction"} in query["Resource"]

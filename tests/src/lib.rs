@@ -224,3 +224,16 @@ pub fn record(method: &str, route: &str, response: &Response<Body>) {
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open the response log");
     writeln!(file, "{line}").expect("write the response log");
 }
+
+/// `k=v&…` with each part percent-encoded, as API Gateway gives `rawQueryString`.
+pub fn query_string(query: &[(&str, &str)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+}

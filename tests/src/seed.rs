@@ -58,6 +58,9 @@ pub const GLOBEX_ADMIN: DemoUser = user("globex-admin", "6a500000-0000-4000-8000
 #[rustfmt::skip]
 pub const GLOBEX_INVITEE: DemoUser = user("globex-hank", "4a000000-0000-4000-8000-00000000a602", GLOBEX, "Hank Invitee", "+447700900202", None, Plain, Unverified);
 
+/// The seeded invitee whose invitation has expired (sent a day longer ago than it lives).
+pub const EXPIRED_INVITEE: DemoUser = ACME_INVITEE_3;
+
 /// In order: each organisation's administrator first, who then invites the others.
 pub const DEMO_USERS: [DemoUser; 7] =
     [ACME_ADMIN, ACME_VERIFIED, ACME_INVITEE, ACME_INVITEE_2, ACME_INVITEE_3, GLOBEX_ADMIN, GLOBEX_INVITEE];
@@ -108,7 +111,12 @@ pub async fn seed_user(deps: &Deps, demo: &DemoUser) -> Result<(), BoxError> {
         source_ip: "127.0.0.1".into(),
         user_agent: "devstack seed".into(),
     };
-    invite_user::invite(deps, &inviter(deps, demo), &meta, &invitation, &user_id, shared::time::now()).await?;
+    // Erin's invitation went out longer ago than it lives: the seed shows an expired one.
+    let mut sent = deps.config.clock.now();
+    if demo.user_id == EXPIRED_INVITEE.user_id {
+        sent = sent - deps.config.invitation_validity - chrono::Duration::days(1);
+    }
+    invite_user::invite(deps, &inviter(deps, demo), &meta, &invitation, &user_id, sent).await?;
     if demo.status == Verified {
         confirm(deps, demo).await?;
     }

@@ -92,7 +92,7 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
             let name = format!("{prefix}-{logical_id}");
             let pool_id = match existing_pool(&cognito, &name).await? {
                 Some(id) => id,
-                None => create_user_pool(&cognito, &name, &resource.properties).await?,
+                None => create_user_pool(&cognito, &name, &with_parameters(&template, &resource.properties)).await?,
             };
             physical_ids.insert(logical_id.clone(), pool_id);
         }
@@ -199,6 +199,22 @@ fn resolve(
             _ => Err(format!("{name}: cannot resolve !Ref {target} locally").into()),
         },
         None => Ok(scalar(value).ok_or_else(|| format!("{name}: only scalars and !Ref are supported"))?),
+    }
+}
+
+/// `value` with every `!Ref` to a parameter replaced by the parameter's default (what a
+/// deploy without overrides gives), e.g. the pool's `TemporaryPasswordValidityDays`.
+fn with_parameters(template: &Template, value: &Value) -> Value {
+    if let Some(Parameter { default: Some(default) }) = reference(value).and_then(|name| template.parameters.get(name))
+    {
+        return default.clone();
+    }
+    match value {
+        Value::Mapping(map) => {
+            Value::Mapping(map.iter().map(|(k, v)| (k.clone(), with_parameters(template, v))).collect())
+        }
+        Value::Sequence(items) => Value::Sequence(items.iter().map(|v| with_parameters(template, v)).collect()),
+        other => other.clone(),
     }
 }
 

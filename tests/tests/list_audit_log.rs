@@ -19,7 +19,7 @@ async fn call(deps: &Deps, request: Request) -> Response<Body> {
 fn with_query(case: &str, query: &[(&str, &str)]) -> Request {
     fixture_with(case, |e| {
         e["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
-        e["rawQueryString"] = query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&").into();
+        e["rawQueryString"] = members_tests::query_string(query).into();
     })
 }
 
@@ -170,4 +170,120 @@ async fn the_log_and_the_members_page_ask_for_consistent_reads() {
     let queries = calls.requests("Query");
     assert_eq!(queries.len(), 2);
     assert!(queries.iter().all(|q| q["ConsistentRead"] == true), "{queries:?}");
+}
+
+/// One member's whole history (also once cancelled), one action's entries, both at once:
+/// each page one query, on the index the template defines for it.
+#[tokio::test]
+async fn the_log_filters_by_action_and_by_member_also_after_a_cancel() {
+    let stack = TestStack::seeded().await;
+    let resent = resend_invitation::handle(&stack.deps, fixture("resend-invitation/admin-resends-invitation.json"))
+        .await
+        .unwrap();
+    assert_eq!(resent.status(), 202);
+    let canceled = cancel_invitation::handle(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json"))
+        .await
+        .unwrap();
+    assert_eq!(canceled.status(), 204);
+    let dynamo = Calls::new();
+    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(dynamo.clone())]);
+    let actions = |body: &Value| -> Vec<String> {
+        body["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
+    };
+
+    let history = json_body(&call(&deps, fixture("list-audit-log/admin-reads-member-history.json")).await);
+    assert_eq!(dynamo.requests("Query")[0]["IndexName"], "byTarget");
+    let only_canceled = json_body(&call(&deps, fixture("list-audit-log/admin-filters-canceled.json")).await);
+    assert_eq!(dynamo.requests("Query")[1]["IndexName"], "byAction");
+    let carols_resends = json_body(
+        &call(
+            &deps,
+            with_query(
+                "list-audit-log/admin-reads-log.json",
+                &[("action", "resent"), ("targetId", ACME_INVITEE.user_id)],
+            ),
+        )
+        .await,
+    );
+    let other_orgs_member = json_body(
+        &call(
+            &deps,
+            with_query("list-audit-log/other-org-admin-reads-log.json", &[("targetId", ACME_INVITEE.user_id)]),
+        )
+        .await,
+    );
+    assert_eq!(dynamo.count("Query"), 4);
+    assert_eq!(dynamo.total(), 4, "one query a page, nothing else");
+
+    assert_eq!(actions(&history), ["Admin canceled user invite", "Admin resent user invite", "Admin invited user"]);
+    assert!(history["entries"].as_array().unwrap().iter().all(|e| e["target"]["id"] == ACME_INVITEE.user_id));
+    assert_eq!(actions(&only_canceled), ["Admin canceled user invite"]);
+    assert_eq!(only_canceled["entries"][0]["target"]["name"], "Carol Invitee");
+    assert_eq!(actions(&carols_resends), ["Admin resent user invite"]);
+    assert!(other_orgs_member["entries"].as_array().unwrap().is_empty(), "another organisation's history stays hidden");
+}
+
+#[tokio::test]
+async fn filtered_pages_follow_their_cursor_and_refuse_another_filters() {
+    let stack = TestStack::empty().await;
+    let start = shared::time::parse("2026-11-26T09:00:00Z").unwrap();
+    let mut canceled = Vec::new();
+    for i in 0..120 {
+        let entry = AuditEntry {
+            id: uuid::Uuid::new_v4().to_string(),
+            org_id: ACME.into(),
+            action: [AuditAction::Invited, AuditAction::ResentInvite, AuditAction::CanceledInvite][i % 3],
+            occurred_at: start + chrono::Duration::milliseconds(i as i64 * 1500),
+            actor_id: "admin".into(),
+            actor_name: "Admin".into(),
+            target_id: format!("user-{}", i % 4),
+            target_name: format!("User {}", i % 4),
+            request_id: format!("req-{i}"),
+            source_ip: "203.0.113.1".into(),
+            user_agent: "test".into(),
+        };
+        stack.deps.store.append_audit(&entry).await.unwrap();
+        if entry.action == AuditAction::CanceledInvite {
+            canceled.push(entry.id);
+        }
+    }
+    canceled.reverse();
+    let dynamo = Calls::new();
+    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(dynamo.clone())]);
+    let case = "list-audit-log/admin-reads-log.json";
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "7"), ("action", "canceled")];
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor));
+        }
+        dynamo.reset();
+        let body = json_body(&call(&deps, with_query(case, &query)).await);
+        assert_eq!(dynamo.total(), 1);
+        seen.extend(body["entries"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        match body["nextCursor"].as_str() {
+            Some(next) if seen.len() == 14 => {
+                for other in [
+                    vec![("cursor", next)],
+                    vec![("cursor", next), ("action", "invited")],
+                    vec![("cursor", next), ("targetId", "user-1")],
+                ] {
+                    assert_eq!(call(&deps, with_query(case, &other)).await.status(), 400, "{other:?}");
+                }
+                cursor = Some(next.to_owned());
+            }
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, canceled, "every canceled entry once, newest first");
+
+    let bad = call(&stack.deps, fixture("list-audit-log/bad-action.json")).await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(json_body(&bad)["code"], "bad-request");
+    for query in [[("targetId", "a b")], [("action", "Canceled")]] {
+        assert_eq!(call(&stack.deps, with_query(case, &query)).await.status(), 400, "{query:?}");
+    }
 }

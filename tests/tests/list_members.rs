@@ -3,7 +3,7 @@
 use lambda_http::{Body, Request, Response};
 use list_members::handle;
 use members_tests::faults::Calls;
-use members_tests::seed::{ACME, ACME_INVITEE, GLOBEX};
+use members_tests::seed::{ACME, ACME_INVITEE, ACME_INVITEE_2, GLOBEX};
 use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
 use serde_json::Value;
 use shared::Deps;
@@ -22,7 +22,7 @@ fn names(body: &Value) -> Vec<&str> {
 fn with_query(case: &str, query: &[(&str, &str)]) -> Request {
     fixture_with(case, |e| {
         e["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
-        e["rawQueryString"] = query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&").into();
+        e["rawQueryString"] = members_tests::query_string(query).into();
     })
 }
 
@@ -58,8 +58,129 @@ async fn the_status_filter_keeps_one_status() {
     let verified =
         json_body(&call(&stack.deps, with_query("list-members/admin-lists.json", &[("status", "verified")])).await);
 
-    assert_eq!(names(&unverified), ["Carol Invitee", "Dan Invitee", "Erin Invitee"]);
+    let expired = json_body(&call(&stack.deps, fixture("list-members/admin-lists-expired.json")).await);
+
+    assert_eq!(names(&unverified), ["Carol Invitee", "Dan Invitee"]);
     assert_eq!(names(&verified), ["Ada Admin", "Bob Verified"]);
+    // The seed sent Erin's invitation a day longer ago than it lives.
+    assert_eq!(names(&expired), ["Erin Invitee"]);
+    let erin = &expired["members"][0];
+    assert_eq!(erin["status"], "expired");
+    assert_eq!(erin["actions"], serde_json::json!(["resend-invitation", "cancel-invitation"]));
+    let sent = shared::time::parse(erin["lastInvitationSentAt"].as_str().unwrap()).unwrap();
+    let expires = shared::time::parse(erin["invitationExpiresAt"].as_str().unwrap()).unwrap();
+    assert_eq!(expires - sent, chrono::Duration::days(7), "the template's InvitationValidityDays");
+}
+
+/// Expiry is computed when read: moving the functions' clock past a week (never waiting)
+/// turns every unverified invitation expired without touching a record; a resend makes one
+/// unverified again with a new expiry; an expired one can be cancelled.
+#[tokio::test]
+async fn invitations_expire_as_time_passes_and_a_resend_renews_one() {
+    let stack = TestStack::seeded().await;
+    let members_before = stack.scan(&stack.deps.config.tables.members).await;
+    let list = |status: &'static str| {
+        let deps = &stack.deps;
+        async move { json_body(&call(deps, with_query("list-members/admin-lists.json", &[("status", status)])).await) }
+    };
+
+    let carol_before = &list("unverified").await["members"][0];
+    assert_eq!(carol_before["name"], "Carol Invitee");
+    let expires = shared::time::parse(carol_before["invitationExpiresAt"].as_str().unwrap()).unwrap();
+    let until_expiry = expires - stack.deps.config.clock.now();
+    stack.deps.config.clock.advance(until_expiry - chrono::Duration::seconds(1));
+    assert_eq!(names(&list("unverified").await), ["Carol Invitee", "Dan Invitee"], "a second before");
+    stack.deps.config.clock.advance(chrono::Duration::seconds(2));
+    assert!(names(&list("unverified").await).is_empty(), "a second after");
+    assert_eq!(names(&list("expired").await), ["Carol Invitee", "Dan Invitee", "Erin Invitee"]);
+    assert_eq!(stack.scan(&stack.deps.config.tables.members).await, members_before, "no record rewritten");
+
+    let resent = resend_invitation::handle(&stack.deps, fixture("resend-invitation/admin-resends-invitation.json"))
+        .await
+        .unwrap();
+    assert_eq!(resent.status(), 202);
+    let unverified = list("unverified").await;
+    assert_eq!(names(&unverified), ["Carol Invitee"]);
+    let renewed = shared::time::parse(unverified["members"][0]["invitationExpiresAt"].as_str().unwrap()).unwrap();
+    let a_week_from_now = stack.deps.config.clock.now() + chrono::Duration::days(7);
+    assert!((a_week_from_now - renewed).num_seconds().abs() <= 5, "a week from the resend: {renewed}");
+    assert_eq!(names(&list("expired").await), ["Dan Invitee", "Erin Invitee"]);
+
+    let canceled = cancel_invitation::handle(
+        &stack.deps,
+        fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| {
+            members_tests::retarget(e, ACME_INVITEE_2.user_id)
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(canceled.status(), 204, "an expired invitation is cancelled like an unverified one");
+    assert_eq!(names(&list("expired").await), ["Erin Invitee"]);
+    assert!(!stack.cognito_user_exists(ACME_INVITEE_2.user_id).await);
+}
+
+#[tokio::test]
+async fn an_admin_finds_members_by_name_email_or_phone_digits_a_member_by_name_only() {
+    let stack = TestStack::seeded().await;
+    let search = |case: &'static str, q: &'static str| {
+        let deps = &stack.deps;
+        async move {
+            names(&json_body(&call(deps, with_query(case, &[("q", q)])).await))
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let admin = "list-members/admin-lists.json";
+    let member = "list-members/member-lists.json";
+
+    let by_name = json_body(&call(&stack.deps, fixture("list-members/admin-searches-by-name.json")).await);
+    assert_eq!(names(&by_name), ["Carol Invitee"]);
+    assert_eq!(search(admin, "INVITEE").await, ["Carol Invitee", "Dan Invitee", "Erin Invitee"]);
+    assert_eq!(search(admin, "bob@acme").await, ["Bob Verified"], "an email fragment");
+    assert_eq!(search(admin, "acme.example").await, ["Ada Admin", "Bob Verified", "Carol Invitee"]);
+    let by_phone = json_body(&call(&stack.deps, fixture("list-members/admin-searches-by-phone.json")).await);
+    assert_eq!(names(&by_phone), ["Carol Invitee"], "'7700 900103': the phone's digits");
+    assert_eq!(search(admin, "+44 (7700) 900-104").await, ["Dan Invitee"]);
+    assert!(search(admin, "globex").await.is_empty(), "another organisation's members stay hidden");
+    // A user id is not a name: the name key holds it, the search does not look at it.
+    assert!(search(admin, "acme-carol").await.is_empty());
+
+    let member_by_name = json_body(&call(&stack.deps, fixture("list-members/member-searches-by-name.json")).await);
+    assert_eq!(names(&member_by_name), ["Carol Invitee"]);
+    assert!(member_by_name["members"][0].get("phone").is_none());
+    let member_by_phone = json_body(&call(&stack.deps, fixture("list-members/member-searches-by-phone.json")).await);
+    assert!(names(&member_by_phone).is_empty(), "a member cannot find anyone by a phone not shown to them");
+    assert!(search(member, "carol@acme").await.is_empty(), "nor by an email");
+
+    // Search and status combine.
+    let both = json_body(&call(&stack.deps, with_query(admin, &[("q", "invitee"), ("status", "expired")])).await);
+    assert_eq!(names(&both), ["Erin Invitee"]);
+}
+
+#[tokio::test]
+async fn a_search_cursor_serves_that_search_only_and_bad_searches_are_refused() {
+    let stack = TestStack::seeded().await;
+    let admin = "list-members/admin-lists.json";
+    let first = json_body(&call(&stack.deps, with_query(admin, &[("q", "invitee"), ("limit", "1")])).await);
+    assert_eq!(names(&first), ["Carol Invitee"]);
+    let cursor = first["nextCursor"].as_str().expect("more follow").to_owned();
+
+    let next = call(&stack.deps, with_query(admin, &[("q", "invitee"), ("limit", "1"), ("cursor", &cursor)])).await;
+    let other_q = call(&stack.deps, with_query(admin, &[("q", "carol"), ("limit", "1"), ("cursor", &cursor)])).await;
+    let no_q = call(&stack.deps, with_query(admin, &[("limit", "1"), ("cursor", &cursor)])).await;
+
+    assert_eq!(names(&json_body(&next)), ["Dan Invitee"]);
+    assert_eq!(other_q.status(), 400);
+    assert_eq!(no_q.status(), 400);
+    let long = "a".repeat(101);
+    for q in [long.as_str(), "tab\there"] {
+        let response = call(&stack.deps, with_query(admin, &[("q", q)])).await;
+        assert_eq!(response.status(), 400, "{q:?}");
+        assert_eq!(json_body(&response)["code"], "bad-request");
+    }
+    let hundred = "a".repeat(100);
+    assert_eq!(call(&stack.deps, with_query(admin, &[("q", hundred.as_str())])).await.status(), 200);
 }
 
 #[tokio::test]
@@ -133,8 +254,11 @@ async fn no_authorizer_is_unauthenticated() {
     assert_eq!(json_body(&response)["code"], "unauthenticated");
 }
 
-/// Membership records written straight to the table: listing never looks at Cognito.
+/// Membership records written straight to the table: listing never looks at Cognito. A
+/// third verified; of the rest, every other one's invitation sent ten days ago (expired),
+/// the others' a day ago.
 async fn put_members(stack: &TestStack, org_id: &str, count: usize) -> Vec<Member> {
+    let now = stack.deps.config.clock.now();
     let first_names = ["ann", "Ann", "ANN B", "bob", "Émile", "zoë", "Zed", "carol", "Dan", "éva"];
     let members: Vec<Member> = (0..count)
         .map(|i| Member {
@@ -142,12 +266,12 @@ async fn put_members(stack: &TestStack, org_id: &str, count: usize) -> Vec<Membe
             user_id: UserId::parse(&format!("{org_id}-user-{:04}", (i * 7919) % count)).unwrap(),
             name: format!("{} {}", first_names[i % first_names.len()], i / 37),
             phone: Some(format!("+4477009{:05}", i)),
-            email: None,
+            email: Some(format!("person{i}@{org_id}.example")),
             role: Role::Member,
             status: if i % 3 == 0 { MemberStatus::Verified } else { MemberStatus::Unverified },
-            invited_at: None,
+            invited_at: Some(now - chrono::Duration::days(30)),
             invited_by: None,
-            last_invitation_sent_at: None,
+            last_invitation_sent_at: Some(now - chrono::Duration::days(if i % 2 == 0 { 10 } else { 1 })),
             last_resent_at: None,
             resend_pending: None,
             cancel_pending: None,
@@ -182,7 +306,7 @@ async fn put_members(stack: &TestStack, org_id: &str, count: usize) -> Vec<Membe
 }
 
 /// Walks every page and checks each costs one query and no Cognito call.
-async fn walk(stack: &TestStack, case: &str, limit: usize, status: Option<&str>) -> Vec<Vec<(String, String)>> {
+async fn walk(stack: &TestStack, case: &str, limit: usize, filters: &[(&str, &str)]) -> Vec<Vec<(String, String)>> {
     let (cognito, dynamo) = (Calls::new(), Calls::new());
     let deps =
         stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![SharedInterceptor::new(dynamo.clone())]);
@@ -191,9 +315,7 @@ async fn walk(stack: &TestStack, case: &str, limit: usize, status: Option<&str>)
     loop {
         let limit = limit.to_string();
         let mut query = vec![("limit", limit.as_str())];
-        if let Some(status) = status {
-            query.push(("status", status));
-        }
+        query.extend_from_slice(filters);
         if let Some(cursor) = &cursor {
             query.push(("cursor", cursor.as_str()));
         }
@@ -220,10 +342,27 @@ async fn walk(stack: &TestStack, case: &str, limit: usize, status: Option<&str>)
     pages
 }
 
-fn expected_order(members: &[Member], status: Option<MemberStatus>) -> Vec<(String, String)> {
+/// The test's own reading of the filters: status as shown (expired: unverified and sent a
+/// week or more ago), and a search by name, email or phone digits.
+fn expected_order(members: &[Member], status: Option<&str>, q: Option<&str>) -> Vec<(String, String)> {
+    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    let shown = |m: &Member| match m.status {
+        MemberStatus::Verified => "verified",
+        MemberStatus::Unverified if m.last_invitation_sent_at.unwrap() <= week_ago => "expired",
+        MemberStatus::Unverified => "unverified",
+    };
+    let found = |m: &Member, q: &str| {
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        m.name.to_lowercase().contains(&q.to_lowercase())
+            || m.email.as_deref().unwrap().contains(&q.to_lowercase())
+            || (!digits.is_empty()
+                && q.chars().all(|c| c.is_ascii_digit() || c == ' ')
+                && m.phone.as_deref().unwrap().contains(&digits))
+    };
     let mut rows: Vec<(String, String)> = members
         .iter()
-        .filter(|m| status.is_none_or(|s| m.status == s))
+        .filter(|m| status.is_none_or(|s| shown(m) == s))
+        .filter(|m| q.is_none_or(|q| found(m, q)))
         .map(|m| (m.name.clone(), m.user_id.to_string()))
         .collect();
     rows.sort_by(|a, b| (a.0.to_lowercase(), &a.1).cmp(&(b.0.to_lowercase(), &b.1)));
@@ -239,12 +378,31 @@ async fn two_organisations_of_a_thousand_members_page_completely_disjointly_and_
     for (case, members) in
         [("list-members/admin-lists.json", &acme), ("list-members/other-org-admin-lists.json", &globex)]
     {
-        for (limit, status) in [(100, None), (37, None), (50, Some(MemberStatus::Unverified))] {
-            let pages = walk(&stack, case, limit, status.map(MemberStatus::as_str)).await;
-            let expected = expected_order(members, status);
-            assert_eq!(pages.len(), expected.len().div_ceil(limit), "{case} limit {limit}: page count");
+        for (limit, status) in [(100, None), (37, None), (50, Some("unverified"))] {
+            let filters: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+            let pages = walk(&stack, case, limit, &filters).await;
+            let expected = expected_order(members, status, None);
+            if status.is_none() {
+                assert_eq!(pages.len(), expected.len().div_ceil(limit), "{case} limit {limit}: page count");
+            }
             let rows: Vec<_> = pages.into_iter().flatten().collect();
             assert_eq!(rows, expected, "{case} limit {limit} {status:?}: complete, disjoint, in order");
+        }
+        // Filtered listings: pages may be short, but together they hold exactly the
+        // matching members, in order, one query each.
+        for (limit, status, q) in [
+            (50, Some("expired"), None),
+            (40, None, Some("ann")),
+            (25, Some("expired"), Some("ÉMILE")),
+            (30, None, Some("900 12")),
+        ] {
+            let mut filters: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+            filters.extend(q.map(|q| ("q", q)));
+            let pages = walk(&stack, case, limit, &filters).await;
+            let expected = expected_order(members, status, q);
+            assert!(!expected.is_empty(), "{status:?} {q:?} finds someone");
+            let rows: Vec<_> = pages.into_iter().flatten().collect();
+            assert_eq!(rows, expected, "{case} limit {limit} {status:?} {q:?}: complete, disjoint, in order");
         }
     }
 }

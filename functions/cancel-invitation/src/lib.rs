@@ -42,7 +42,7 @@ async fn authorise_and_cancel<D: Directory, S: Store>(
     let (caller, target) = admin_and_target(request, &deps.config)?;
     let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
     let fingerprint = idempotency::fingerprint(request);
-    let now = shared::time::now();
+    let now = deps.config.clock.now();
     // The 204 is kept under the key by the transaction that commits the cancel itself.
     let receipt = key.as_ref().map(|key| Receipt {
         key: key.scoped.clone(),
@@ -90,7 +90,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
     }
 
     let actor = shared::actor::actor_of(store, caller).await;
-    let entry = AuditEntry::new(AuditAction::CanceledInvite, &actor, meta, &member, shared::time::now());
+    let entry = AuditEntry::new(AuditAction::CanceledInvite, &actor, meta, &member, deps.config.clock.now());
     let disabling = user.enabled;
     if store.mark_cancel_pending(&member, &entry, disabling).await? == Outcome::ConditionFailed {
         return Err(ApiError::NotFound);
@@ -161,7 +161,7 @@ async fn finish_without_user<D: Directory, S: Store>(
         None => {
             tracing::warn!("cancelling a membership whose Cognito user is gone");
             let entry =
-                AuditEntry::new(AuditAction::CanceledInvite, &caller.actor(), meta, member, shared::time::now());
+                AuditEntry::new(AuditAction::CanceledInvite, &caller.actor(), meta, member, deps.config.clock.now());
             finish(deps, member, &entry, receipt).await
         }
     }

@@ -7,8 +7,8 @@
 use crate::{Invitation, invite};
 use shared::domain::{Email, Member, PersonName, Phone, RequestMeta, Role, UserId};
 use shared::identity::Caller;
-use shared::ports::Directory;
 use shared::ports::prelude::*;
+use shared::ports::{Directory, MemberFilter};
 use shared::{ApiError, Deps};
 
 /// The actor the Log shows for a bootstrapped administrator.
@@ -68,13 +68,14 @@ pub async fn bootstrap_admin<D: Directory, S: Store>(
         user_agent: "make bootstrap-admin".into(),
     };
     let user_id = UserId::parse(&uuid::Uuid::new_v4().to_string()).map_err(|e| BootstrapError::Invalid(e.0))?;
-    invite(deps, &caller, &meta, invitation, &user_id, shared::time::now()).await.map_err(refused)
+    invite(deps, &caller, &meta, invitation, &user_id, deps.config.clock.now()).await.map_err(refused)
 }
 
 async fn has_administrator<D: Directory, S: Store>(deps: &Deps<D, S>, org_id: &str) -> Result<bool, ApiError> {
     let mut after = None;
+    let everyone = MemberFilter::all(deps.config.clock.now(), deps.config.invitation_validity);
     loop {
-        let page = deps.store.list_members(org_id, None, 100, after.as_ref()).await?;
+        let page = deps.store.list_members(org_id, &everyone, 100, after.as_ref()).await?;
         if page.members.iter().any(|m| m.role == Role::Admin) {
             return Ok(true);
         }

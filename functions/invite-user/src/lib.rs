@@ -102,10 +102,12 @@ async fn authorise_and_invite<D: Directory, S: Store>(
         }
         None => UserId::parse(&uuid::Uuid::new_v4().to_string())?,
     };
-    let now = shared::time::now();
+    let now = deps.config.clock.now();
     idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, deps.config.lease, async {
         match invite(deps, &caller, meta, &invitation, &user_id, now).await {
-            Ok(member) => json(StatusCode::CREATED, &MemberView::of(&member, true)),
+            Ok(member) => {
+                json(StatusCode::CREATED, &MemberView::of(&member, true, now, deps.config.invitation_validity))
+            }
             Err(error) => error.into_response(),
         }
     })

@@ -1,14 +1,15 @@
-//! `GET /audit-log?limit=50&cursor=…`: the organisation's Log tab, newest first, for its
-//! administrators. One DynamoDB query per page.
+//! `GET /audit-log?limit=50&cursor=…&action=canceled&targetId=…`: the organisation's Log
+//! tab, newest first, for its administrators; optionally one action's entries, one member's
+//! history, or both. One DynamoDB query per page (the table, or an index for a filter).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::cursor;
-use shared::domain::AuditEntry;
+use shared::domain::{AuditAction, AuditEntry, UserId};
 use shared::http::{decide, json, parse_limit, query_parameters, record_caller};
 use shared::identity::Caller;
-use shared::ports::Store;
+use shared::ports::{AuditFilter, Store};
 use shared::{ApiError, Deps};
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -56,20 +57,67 @@ impl From<&AuditEntry> for EntryView {
     }
 }
 
-/// Where the next page starts: the key of the last entry shown.
+/// Where the next page starts (the key of the last entry looked at), and for which filters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Position {
     entry: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
 }
 
-/// An entry key this log could have made: a timestamp, `#`, an id.
-fn decode_cursor(raw: &str, org_id: &str) -> Result<String, ApiError> {
+impl Position {
+    fn new(entry: String, filter: &AuditFilter) -> Self {
+        Self {
+            entry,
+            action: filter.action.map(|action| action_name(action).to_owned()),
+            target: filter.target_id.clone(),
+        }
+    }
+}
+
+/// An entry key this log, with these same filters, could have made: a timestamp, `#`, an id.
+fn decode_cursor(raw: &str, org_id: &str, filter: &AuditFilter) -> Result<String, ApiError> {
     let position: Position = cursor::decode(raw, org_id)?;
     let well_formed = position.entry.split_once('#').is_some_and(|(at, id)| {
         shared::time::parse(at).is_some() && !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
-    if well_formed { Ok(position.entry) } else { Err(cursor::invalid()) }
+    let same_filters = position == Position::new(position.entry.clone(), filter);
+    if well_formed && same_filters { Ok(position.entry) } else { Err(cursor::invalid()) }
+}
+
+/// The `action` filter's names.
+const ACTIONS: [(&str, AuditAction); 3] = [
+    ("invited", AuditAction::Invited),
+    ("canceled", AuditAction::CanceledInvite),
+    ("resent", AuditAction::ResentInvite),
+];
+
+fn action_name(action: AuditAction) -> &'static str {
+    ACTIONS.iter().find(|(_, a)| *a == action).map(|(name, _)| *name).unwrap_or_default()
+}
+
+fn parse_filter(query: &std::collections::HashMap<String, String>) -> Result<AuditFilter, ApiError> {
+    let action = match query.get("action").map(String::as_str) {
+        None | Some("") => None,
+        Some(raw) => {
+            Some(ACTIONS.iter().find(|(name, _)| *name == raw).map(|(_, action)| *action).ok_or_else(|| {
+                ApiError::BadRequest("action must be \"invited\", \"canceled\" or \"resent\".".into())
+            })?)
+        }
+    };
+    let target_id = match query.get("targetId").map(String::as_str) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            UserId::parse(raw)
+                .map_err(|_| ApiError::BadRequest("targetId is not a member id.".into()))?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+    Ok(AuditFilter { action, target_id })
 }
 
 pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
@@ -81,13 +129,14 @@ async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Respo
     let caller = Caller::from_request(request, &deps.config.issuer)?;
     record_caller(&caller);
     caller.require_admin(&deps.config.admin_group)?;
-    let query = query_parameters(request, &["limit", "cursor"])?;
+    let query = query_parameters(request, &["limit", "cursor", "action", "targetId"])?;
     let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
-    let before = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id)).transpose()?;
-    let page = deps.store.audit_page(&caller.org_id, limit, before.as_deref()).await?;
+    let filter = parse_filter(&query)?;
+    let before = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id, &filter)).transpose()?;
+    let page = deps.store.audit_page(&caller.org_id, &filter, limit, before.as_deref()).await?;
     let body = LogPage {
         entries: page.entries.iter().map(EntryView::from).collect(),
-        next_cursor: page.next.map(|entry| cursor::encode(&caller.org_id, &Position { entry })),
+        next_cursor: page.next.map(|entry| cursor::encode(&caller.org_id, &Position::new(entry, &filter))),
     };
     Ok(json(StatusCode::OK, &body))
 }
@@ -99,16 +148,28 @@ mod tests {
     #[test]
     fn a_cursor_names_an_entry_key_of_the_callers_log() {
         let key = "2026-11-26T09:00:00.123Z#0b4f5a56-8a6e-4d44-a2a7-2a8e0e1f6c3d".to_owned();
-        let raw = cursor::encode("org-a", &Position { entry: key.clone() });
-        assert_eq!(decode_cursor(&raw, "org-a").unwrap(), key);
-        assert!(decode_cursor(&raw, "org-b").is_err());
+        let none = AuditFilter::default();
+        let raw = cursor::encode("org-a", &Position::new(key.clone(), &none));
+        assert_eq!(decode_cursor(&raw, "org-a", &none).unwrap(), key);
+        assert!(decode_cursor(&raw, "org-b", &none).is_err());
+    }
+
+    #[test]
+    fn a_cursor_is_bound_to_its_filters() {
+        let key = "2026-11-26T09:00:00.123Z#0b4f5a56-8a6e-4d44-a2a7-2a8e0e1f6c3d".to_owned();
+        let canceled = AuditFilter { action: Some(AuditAction::CanceledInvite), target_id: None };
+        let history = AuditFilter { action: None, target_id: Some("acme-carol".into()) };
+        let raw = cursor::encode("org-a", &Position::new(key.clone(), &canceled));
+        assert_eq!(decode_cursor(&raw, "org-a", &canceled).unwrap(), key);
+        assert!(decode_cursor(&raw, "org-a", &AuditFilter::default()).is_err());
+        assert!(decode_cursor(&raw, "org-a", &history).is_err());
     }
 
     #[test]
     fn a_forged_entry_key_is_refused() {
         for entry in ["", "zzz", "2026-11-26T09:00:00Z#", "yesterday#abc", "2026-11-26T09:00:00Z#a b"] {
-            let raw = cursor::encode("org-a", &Position { entry: entry.into() });
-            assert!(decode_cursor(&raw, "org-a").is_err(), "{entry:?}");
+            let raw = cursor::encode("org-a", &Position::new(entry.into(), &AuditFilter::default()));
+            assert!(decode_cursor(&raw, "org-a", &AuditFilter::default()).is_err(), "{entry:?}");
         }
     }
 }

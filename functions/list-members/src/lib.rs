@@ -1,21 +1,24 @@
-//! `GET /members?limit=50&cursor=…&status=unverified`: the Members page, one page at a
-//! time, in name order. One DynamoDB query per page and no Cognito call: the status shown is
-//! the mirror the other functions keep.
+//! `GET /members?limit=50&cursor=…&status=unverified&q=ann`: the Members page, one page at
+//! a time, in name order, optionally one status (`expired` included) and a search. One
+//! DynamoDB query per page and no Cognito call: the status shown is the mirror the other
+//! functions keep, and expiry is computed from it when read.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::cursor;
-use shared::domain::{MemberStatus, UserId};
+use shared::domain::{ShownStatus, UserId};
 use shared::http::{decide, json, parse_limit, query_parameters, record_caller};
 use shared::identity::Caller;
-use shared::ports::{PageKey, Store};
+use shared::ports::{MemberFilter, PageKey, Search, Store};
 use shared::store::{name_key_suffix, status_prefix};
 use shared::view::MemberView;
 use shared::{ApiError, Deps};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 100;
+/// The longest search text, in characters.
+pub const MAX_QUERY: usize = 100;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,27 +32,38 @@ pub struct MembersPage {
 #[serde(deny_unknown_fields)]
 struct Position {
     status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
     user: String,
     key: String,
 }
 
-fn encode_cursor(org_id: &str, status: Option<MemberStatus>, next: &PageKey) -> String {
+/// The filters a cursor is bound to: the status asked for and the search text as given.
+#[derive(Debug, Clone, Copy, Default)]
+struct Filters<'a> {
+    status: Option<ShownStatus>,
+    q: Option<&'a str>,
+}
+
+fn encode_cursor(org_id: &str, filters: Filters, next: &PageKey) -> String {
     let position = Position {
-        status: status.map(|s| s.as_str().to_owned()),
+        status: filters.status.map(|s| s.as_str().to_owned()),
+        q: filters.q.map(str::to_owned),
         user: next.user_id.clone(),
         key: next.sort_key.clone(),
     };
     cursor::encode(org_id, &position)
 }
 
-/// A cursor from this organisation's listing with this same filter, whose key is one that
+/// A cursor from this organisation's listing with these same filters, whose key is one that
 /// listing could have made, or a 400.
-fn decode_cursor(raw: &str, org_id: &str, status: Option<MemberStatus>) -> Result<PageKey, ApiError> {
+fn decode_cursor(raw: &str, org_id: &str, filters: Filters) -> Result<PageKey, ApiError> {
     let position: Position = cursor::decode(raw, org_id)?;
     let user_id = UserId::parse(&position.user).map_err(|_| cursor::invalid())?;
-    let same_listing = position.status.as_deref() == status.map(MemberStatus::as_str)
+    let same_listing = position.status.as_deref() == filters.status.map(ShownStatus::as_str)
+        && position.q.as_deref() == filters.q
         && position.key.ends_with(&name_key_suffix(&user_id))
-        && status.is_none_or(|status| position.key.starts_with(&status_prefix(status)));
+        && filters.status.is_none_or(|status| position.key.starts_with(&status_prefix(status.stored())));
     if !same_listing {
         return Err(cursor::invalid());
     }
@@ -64,21 +78,36 @@ pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Reques
 async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = Caller::from_request(request, &deps.config.issuer)?;
     record_caller(&caller);
-    let query = query_parameters(request, &["limit", "cursor", "status"])?;
+    let query = query_parameters(request, &["limit", "cursor", "status", "q"])?;
     let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
     let status = match query.get("status").map(String::as_str) {
         None | Some("") => None,
-        Some(raw) => Some(
-            MemberStatus::parse(raw)
-                .ok_or_else(|| ApiError::BadRequest("status must be \"verified\" or \"unverified\".".into()))?,
-        ),
+        Some(raw) => Some(ShownStatus::parse(raw).ok_or_else(|| {
+            ApiError::BadRequest("status must be \"verified\", \"unverified\" or \"expired\".".into())
+        })?),
     };
-    let after = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id, status)).transpose()?;
-    let page = deps.store.list_members(&caller.org_id, status, limit, after.as_ref()).await?;
+    let q = match query.get("q").map(|raw| raw.trim()) {
+        None | Some("") => None,
+        Some(raw) if raw.chars().count() > MAX_QUERY || raw.chars().any(char::is_control) => {
+            return Err(ApiError::BadRequest(format!("q must be 1 to {MAX_QUERY} printable characters.")));
+        }
+        Some(raw) => Some(raw),
+    };
+    let filters = Filters { status, q };
+    let after = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id, filters)).transpose()?;
     let is_admin = caller.is_admin(&deps.config.admin_group);
+    let now = deps.config.clock.now();
+    let validity = deps.config.invitation_validity;
+    let filter = MemberFilter {
+        status,
+        lapsed_at: now - validity,
+        // A plain member searches by name only: never by a contact they are not shown.
+        search: q.map(|q| Search::new(q, is_admin)),
+    };
+    let page = deps.store.list_members(&caller.org_id, &filter, limit, after.as_ref()).await?;
     let body = MembersPage {
-        members: page.members.iter().map(|member| MemberView::of(member, is_admin)).collect(),
-        next_cursor: page.next.as_ref().map(|next| encode_cursor(&caller.org_id, status, next)),
+        members: page.members.iter().map(|member| MemberView::of(member, is_admin, now, validity)).collect(),
+        next_cursor: page.next.as_ref().map(|next| encode_cursor(&caller.org_id, filters, next)),
     };
     Ok(json(StatusCode::OK, &body))
 }
@@ -94,20 +123,30 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_within_its_listing() {
         let next = key("u-7", "ann\u{1}u-7");
-        let raw = encode_cursor("org-a", None, &next);
-        assert_eq!(decode_cursor(&raw, "org-a", None).unwrap(), next);
+        let raw = encode_cursor("org-a", Filters::default(), &next);
+        assert_eq!(decode_cursor(&raw, "org-a", Filters::default()).unwrap(), next);
     }
 
     #[test]
     fn another_organisations_cursor_is_refused() {
-        let raw = encode_cursor("org-b", None, &key("u-7", "ann\u{1}u-7"));
-        assert!(matches!(decode_cursor(&raw, "org-a", None), Err(ApiError::BadRequest(_))));
+        let raw = encode_cursor("org-b", Filters::default(), &key("u-7", "ann\u{1}u-7"));
+        assert!(matches!(decode_cursor(&raw, "org-a", Filters::default()), Err(ApiError::BadRequest(_))));
     }
 
     #[test]
     fn a_cursor_of_another_filter_is_refused() {
-        let raw = encode_cursor("org-a", None, &key("u-7", "ann\u{1}u-7"));
-        assert!(decode_cursor(&raw, "org-a", Some(MemberStatus::Unverified)).is_err());
+        let raw = encode_cursor("org-a", Filters::default(), &key("u-7", "ann\u{1}u-7"));
+        let unverified = Filters { status: Some(ShownStatus::Unverified), q: None };
+        assert!(decode_cursor(&raw, "org-a", unverified).is_err());
+        let searched = encode_cursor("org-a", Filters { status: None, q: Some("ann") }, &key("u-7", "ann\u{1}u-7"));
+        assert!(decode_cursor(&searched, "org-a", Filters { status: None, q: Some("bob") }).is_err());
+        assert!(decode_cursor(&searched, "org-a", Filters::default()).is_err());
+        assert!(decode_cursor(&searched, "org-a", Filters { status: None, q: Some("ann") }).is_ok());
+        // An expired listing's cursor is not an unverified one's, though both read one range.
+        let expired = Filters { status: Some(ShownStatus::Expired), q: None };
+        let raw = encode_cursor("org-a", expired, &key("u-7", "unverified\u{1}ann\u{1}u-7"));
+        assert!(decode_cursor(&raw, "org-a", unverified).is_err());
+        assert!(decode_cursor(&raw, "org-a", expired).is_ok());
     }
 
     #[test]
@@ -117,7 +156,7 @@ mod tests {
             cursor::encode("org-a", &serde_json::json!({"status": null, "user": "u-7", "key": "a\u{1}u-7", "x": 1}));
         let bad_user = cursor::encode("org-a", &serde_json::json!({"status": null, "user": "a b", "key": "x\u{1}a b"}));
         for raw in ["", "not base64!", "bm90IGpzb24", &forged_key, &extra_field, &bad_user] {
-            assert!(decode_cursor(raw, "org-a", None).is_err(), "{raw:?} must be refused");
+            assert!(decode_cursor(raw, "org-a", Filters::default()).is_err(), "{raw:?} must be refused");
         }
     }
 }

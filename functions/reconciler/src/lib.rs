@@ -70,7 +70,7 @@ pub async fn handle(
     deps: &Deps,
     _event: lambda_runtime::LambdaEvent<serde_json::Value>,
 ) -> Result<Summary, lambda_runtime::Error> {
-    let summary = reconcile(deps, shared::time::now(), PAGE_PAUSE).await?;
+    let summary = reconcile(deps, deps.config.clock.now(), PAGE_PAUSE).await?;
     tracing::info!(summary = %serde_json::to_string(&summary).unwrap_or_default(), "reconciled");
     Ok(summary)
 }

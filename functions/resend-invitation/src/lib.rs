@@ -47,7 +47,7 @@ async fn authorise_and_resend<D: Directory, S: Store>(
 ) -> Result<Response<Body>, ApiError> {
     let (caller, target) = admin_and_target(request, &deps.config)?;
     let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
-    let now = shared::time::now();
+    let now = deps.config.clock.now();
     let fingerprint = idempotency::fingerprint(request);
     // With a key, a retry derives the same entry id, and so knows a claim its first attempt
     // took (and whose answer it never saw) as its own.

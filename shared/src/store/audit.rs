@@ -2,9 +2,10 @@
 //! write is conditional on the key being new, so an entry is never overwritten and a repeat
 //! of the same entry is never a second one.
 
+use super::members::FILTERED_PAGE_READ;
 use super::{DynamoStore, Item, failed, is_condition_failure, s, text, timestamp};
 use crate::domain::{AuditAction, AuditEntry};
-use crate::ports::{AuditLog, AuditPage, StoreError};
+use crate::ports::{AuditFilter, AuditLog, AuditPage, StoreError};
 use crate::time;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
@@ -95,34 +96,83 @@ impl AuditLog for DynamoStore {
         }
     }
 
-    async fn audit_page(&self, org_id: &str, limit: usize, before: Option<&str>) -> Result<AuditPage, StoreError> {
+    async fn audit_page(
+        &self,
+        org_id: &str,
+        filter: &AuditFilter,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<AuditPage, StoreError> {
         let mut query = self
             .client
             .query()
             .table_name(&self.tables.audit)
-            .key_condition_expression("orgId = :org")
-            .expression_attribute_values(":org", s(org_id))
             .scan_index_forward(false)
-            // The Log tab is read right after the action it should show.
-            .consistent_read(true)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+            // One more than asked for tells whether another page follows; a member's history
+            // is filtered by organisation (and action), so it may read further to fill a page.
+            .limit(
+                i32::try_from(if filter.target_id.is_some() { (limit + 1).max(FILTERED_PAGE_READ) } else { limit + 1 })
+                    .unwrap_or(i32::MAX),
+            );
+        let mut start = Item::from([("orgId".to_owned(), s(org_id))]);
+        query = match (&filter.target_id, filter.action) {
+            // One member's history: user ids are unique in the pool, and the organisation is
+            // checked too, so another organisation's member shows nothing.
+            (Some(target), action) => {
+                start.insert("targetId".into(), s(target));
+                let query = query
+                    .index_name("byTarget")
+                    .key_condition_expression("targetId = :target")
+                    .expression_attribute_values(":target", s(target))
+                    .expression_attribute_values(":org", s(org_id));
+                match action {
+                    Some(action) => query
+                        .filter_expression("orgId = :org AND #action = :action")
+                        .expression_attribute_names("#action", "action")
+                        .expression_attribute_values(":action", s(action.as_str())),
+                    None => query.filter_expression("orgId = :org"),
+                }
+            }
+            (None, Some(action)) => {
+                let key = org_action(org_id, action);
+                start.insert("orgAction".into(), s(&key));
+                query
+                    .index_name("byAction")
+                    .key_condition_expression("orgAction = :orgAction")
+                    .expression_attribute_values(":orgAction", s(&key))
+            }
+            // The table itself reads consistently: the Log tab is read right after the action
+            // it should show. (Global indexes cannot; they follow within a second or so.)
+            (None, None) => query
+                .key_condition_expression("orgId = :org")
+                .expression_attribute_values(":org", s(org_id))
+                .consistent_read(true),
+        };
         if let Some(before) = before {
-            query = query.set_exclusive_start_key(Some(Item::from([
-                ("orgId".to_owned(), s(org_id)),
-                ("entryId".to_owned(), s(before)),
-            ])));
+            start.insert("entryId".into(), s(before));
+            query = query.set_exclusive_start_key(Some(start));
         }
         let output = query.send().await.map_err(|e| failed("Query", e))?;
         let mut items = output.items().to_vec();
-        let more = items.len() > limit || output.last_evaluated_key.is_some();
-        items.truncate(limit);
-        let next = if more { items.last().and_then(|last| text(last, "entryId")) } else { None };
+        // More than `limit` kept: the next page starts after the last one shown. Otherwise
+        // after the last one DynamoDB looked at, if it stopped early (filtered pages).
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().and_then(|last| text(last, "entryId"))
+        } else {
+            output.last_evaluated_key().and_then(|key| text(key, "entryId"))
+        };
         let entries = items
             .iter()
             .map(|item| audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item")))
             .collect::<Result<_, _>>()?;
         Ok(AuditPage { entries, next })
     }
+}
+
+/// The `byAction` index's key: an organisation's entries of one action.
+pub fn org_action(org_id: &str, action: AuditAction) -> String {
+    format!("{org_id}#{}", action.as_str())
 }
 
 pub fn audit_item(entry: &AuditEntry) -> Item {
@@ -135,6 +185,7 @@ pub fn audit_item(entry: &AuditEntry) -> Item {
         ("actorId".into(), s(&entry.actor_id)),
         ("actorName".into(), s(&entry.actor_name)),
         ("targetId".into(), s(&entry.target_id)),
+        ("orgAction".into(), s(&org_action(&entry.org_id, entry.action))),
         ("targetName".into(), s(&entry.target_name)),
         ("requestId".into(), s(&entry.request_id)),
         ("sourceIp".into(), s(&entry.source_ip)),

@@ -6,8 +6,10 @@ use super::contacts::{MEMBER, contact_key};
 use super::{
     DynamoStore, Item, audit_from_item, audit_item, failed, failed_conditions, is_condition_failure, s, text, timestamp,
 };
-use crate::domain::{AuditEntry, Member, MemberStatus, Role, UserId};
-use crate::ports::{Addition, AuditLog, Cooldown, MemberPage, Members, Outcome, PageKey, Receipt, StoreError};
+use crate::domain::{AuditEntry, Member, MemberStatus, Role, ShownStatus, UserId};
+use crate::ports::{
+    Addition, AuditLog, Cooldown, MemberFilter, MemberPage, Members, Outcome, PageKey, Receipt, StoreError,
+};
 use crate::time::{self, Timestamp};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::time::Duration;
@@ -312,11 +314,12 @@ impl Members for DynamoStore {
     async fn list_members(
         &self,
         org_id: &str,
-        status: Option<MemberStatus>,
+        filter: &MemberFilter,
         limit: usize,
         after: Option<&PageKey>,
     ) -> Result<MemberPage, StoreError> {
-        let (index, sort_attribute) = if status.is_some() { ("byStatus", "statusKey") } else { ("byName", "nameKey") };
+        let (index, sort_attribute) =
+            if filter.status.is_some() { ("byStatus", "statusKey") } else { ("byName", "nameKey") };
         let mut query = self
             .client
             .query()
@@ -325,14 +328,47 @@ impl Members for DynamoStore {
             // Local indexes read consistently: a refresh after a cancel never shows the row.
             .consistent_read(true)
             .expression_attribute_values(":org", s(org_id))
-            // One more than asked for tells whether another page follows.
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-        query = match status {
+            // One more than asked for tells whether another page follows. A filtered page
+            // reads further (one query still, at most 1 MB), so that it is seldom short.
+            .limit(i32::try_from(read_budget(filter, limit)).unwrap_or(i32::MAX));
+        query = match filter.status {
             Some(status) => query
                 .key_condition_expression("orgId = :org AND begins_with(statusKey, :status)")
-                .expression_attribute_values(":status", s(&status_prefix(status))),
+                .expression_attribute_values(":status", s(&status_prefix(status.stored()))),
             None => query.key_condition_expression("orgId = :org"),
         };
+        // Expiry and search are filters on what the key range reads: computed from
+        // `lastInvitationSentAt` at read time (no record changes as time passes).
+        let mut conditions = Vec::new();
+        match filter.status {
+            Some(ShownStatus::Expired) => {
+                conditions.push("lastInvitationSentAt <= :lapsed".to_owned());
+            }
+            Some(ShownStatus::Unverified) => {
+                conditions
+                    .push("(attribute_not_exists(lastInvitationSentAt) OR lastInvitationSentAt > :lapsed)".to_owned());
+            }
+            _ => {}
+        }
+        if matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified)) {
+            query = query.expression_attribute_values(":lapsed", s(&time::sortable(filter.lapsed_at)));
+        }
+        if let Some(search) = &filter.search {
+            // nameKey is the lower-cased name (then the id, which the check below discounts).
+            let mut any = vec!["contains(nameKey, :q)"];
+            query = query.expression_attribute_values(":q", s(&search.text));
+            if search.contacts {
+                any.push("contains(email, :q)");
+            }
+            if let Some(digits) = &search.digits {
+                any.push("contains(phone, :digits)");
+                query = query.expression_attribute_values(":digits", s(digits));
+            }
+            conditions.push(format!("({})", any.join(" OR ")));
+        }
+        if !conditions.is_empty() {
+            query = query.filter_expression(conditions.join(" AND "));
+        }
         if let Some(after) = after {
             query = query.set_exclusive_start_key(Some(Item::from([
                 ("orgId".to_owned(), s(org_id)),
@@ -342,18 +378,22 @@ impl Members for DynamoStore {
         }
         let output = query.send().await.map_err(|e| failed("Query", e))?;
         let mut items = output.items().to_vec();
-        let more = items.len() > limit || output.last_evaluated_key.is_some();
-        items.truncate(limit);
-        let next = match items.last() {
-            Some(last) if more => Some(PageKey {
-                user_id: text(last, "userId").unwrap_or_default(),
-                sort_key: text(last, sort_attribute).unwrap_or_default(),
-            }),
-            _ => None,
+        // More than `limit` kept: the next page starts after the last one shown. Otherwise
+        // after the last item DynamoDB looked at, if it stopped early (a filtered page).
+        let key_of = |item: &Item| PageKey {
+            user_id: text(item, "userId").unwrap_or_default(),
+            sort_key: text(item, sort_attribute).unwrap_or_default(),
+        };
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(key_of)
+        } else {
+            output.last_evaluated_key().map(key_of)
         };
         let members = items
             .iter()
             .map(|item| member_from_item(item).ok_or_else(|| failed("Query", "malformed membership")))
+            .filter(|member| member.as_ref().map_or(true, |member| filter.keeps(member)))
             .collect::<Result<_, _>>()?;
         Ok(MemberPage { members, next })
     }
@@ -455,6 +495,18 @@ impl Members for DynamoStore {
             Err(e) => Err(failed("UpdateItem", e)),
         }
     }
+}
+
+/// How many items a filtered page may read to fill itself: past this, it ends short and
+/// carries a cursor.
+pub const FILTERED_PAGE_READ: usize = 500;
+
+/// How many items one page's query evaluates: `limit + 1` (the extra tells whether another
+/// page follows), or for a page whose filter drops items, enough to fill it usually.
+fn read_budget(filter: &MemberFilter, limit: usize) -> usize {
+    let filtered =
+        filter.search.is_some() || matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified));
+    if filtered { (limit + 1).max(FILTERED_PAGE_READ) } else { limit + 1 }
 }
 
 pub fn member_item(member: &Member) -> Item {
