@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: help console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -25,6 +25,14 @@ help:
 	@echo "make sam-build-host  the same sam build for this machine's x86_64 (no cross toolchain needed)"
 
 tools: $(TOOLS_STAMP)
+
+# The reference console's one npm dependency (the Cognito SRP client), from the lockfile.
+CONSOLE_STAMP := console/node_modules/.installed-$(shell sha1sum console/package-lock.json | cut -c1-12)
+console-deps: $(CONSOLE_STAMP)
+$(CONSOLE_STAMP): console/package-lock.json
+	rm -f console/node_modules/.installed-*
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # A virtual environment at $(1) holding the packages of its requirements file ($<); the stamp
 # ($@) names the file's hash, so a changed file reinstalls.
@@ -42,7 +50,7 @@ $(TOOLS_STAMP): requirements-dev.txt
 build:
 	cargo build --workspace --bins
 
-dev: tools build
+dev: tools console-deps build
 	scripts/dev.sh
 
 test: tools

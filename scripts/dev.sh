@@ -22,9 +22,21 @@ start_moto "$MOTO_PORT" .local/moto.log
 echo "emulator: $AWS_ENDPOINT_URL (log: .local/moto.log)"
 devstack up --env-file .local/env
 
+# The local HTTP API and the reference console, in front of what cargo lambda watch serves.
+set -a; source .local/env; set +a
+export INVOKE_URL="http://$( [[ $INVOKE_ADDRESS == *:* ]] && echo "[$INVOKE_ADDRESS]" || echo "$INVOKE_ADDRESS" ):$INVOKE_PORT"
+cargo run --quiet -p members-tests --bin local-api > .local/local-api.log 2>&1 &
+LOCAL_API_PID=$!
+trap 'kill $LOCAL_API_PID 2>/dev/null || true; stop_moto' EXIT
+
 cat <<EOT
 
-The demo stack is up. In another terminal, from this folder:
+The demo stack is up.
+
+  console:   $CONSOLE_URL   (sign in as Ada: +447700900101 / $SEED_PASSWORD)
+  HTTP API:  $API_URL       (routes and JWT authorizer from infra/template.yaml)
+
+In another terminal, from this folder:
 
   export PATH="\$PWD/.tools/venv/bin:\$PATH"
   cargo lambda invoke invite-user --data-file events/invite-user/admin-invites-member.json

@@ -4,6 +4,7 @@
 
 pub mod chaos;
 pub mod faults;
+pub mod gateway;
 pub mod seed;
 pub mod stack;
 pub mod workload;

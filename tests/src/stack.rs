@@ -36,6 +36,14 @@ impl Provisioned {
                 lines.insert(name.to_owned(), value);
             }
         }
+        // What the console and the local HTTP API need besides the functions' variables.
+        if let Some(client) = self.physical_ids.get("UserPoolClient") {
+            lines.insert("USER_POOL_CLIENT_ID".into(), client.clone());
+        }
+        for (name, default) in [("API_URL", "http://127.0.0.1:3000"), ("CONSOLE_URL", "http://127.0.0.1:8080")] {
+            lines.insert(name.into(), std::env::var(name).unwrap_or_else(|_| default.into()));
+        }
+        lines.insert("SEED_PASSWORD".into(), crate::seed::DEMO_PASSWORD.into());
         lines.into_iter().map(|(k, v)| format!("{k}={v}\n")).collect()
     }
 
