@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: help chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -50,10 +50,19 @@ $(TOOLS_STAMP): requirements-dev.txt
 build:
 	cargo build --workspace --bins
 
+# Debian's chromium for the browser tests (Playwright drives it; its own download is not used).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && [ -r /etc/debian_version ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
+	      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }; \
+	  else echo "the browser tests need chromium: apt-get install chromium (as root)" >&2; exit 2; fi; \
+	fi
+
 dev: tools console-deps build
 	scripts/dev.sh
 
-test: tools
+test: tools console-deps chromium
 	scripts/test.sh
 
 soak: tools

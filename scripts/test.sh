@@ -27,16 +27,21 @@ cargo test --workspace --no-fail-fast 2>&1 | tee .local/test.log || status=$?
 echo "== infra checks: the SAM transform, IAM, layout, responses against infra/openapi.yaml"
 python -m pytest -q -p no:cacheprovider tests/infra 2>&1 | tee .local/infra.log || status=$?
 
-# One closing line with the totals over every test binary and the infra checks.
+echo "== the reference console in a real browser (Debian's chromium, Playwright)"
+scripts/browser-test.sh 2>&1 | tee .local/browser.log || status=$?
+
+# One closing line with the totals over every test binary, the infra and browser checks.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "%d %d\n", p, f }' .local/test.log > .local/rust-totals
 read -r rust_passed rust_failed < .local/rust-totals
 infra_passed=$( (grep -oE '[0-9]+ passed' .local/infra.log || true) | tail -n 1 | cut -d' ' -f1)
 infra_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/infra.log || true) | awk '{ n += $1 } END { print n + 0 }')
-passed=$((rust_passed + ${infra_passed:-0}))
-failed=$((rust_failed + infra_failed))
+browser_passed=$( (grep -oE '[0-9]+ passed' .local/browser.log || true) | tail -n 1 | cut -d' ' -f1)
+browser_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/browser.log || true) | awk '{ n += $1 } END { print n + 0 }')
+passed=$((rust_passed + ${infra_passed:-0} + ${browser_passed:-0}))
+failed=$((rust_failed + infra_failed + browser_failed))
 echo "tests: $passed passed, $failed failed" | tee .local/summary
-if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ]; then
+if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ] || [ -z "${browser_passed:-}" ]; then
   status=1
 fi
 exit "$status"

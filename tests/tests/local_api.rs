@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 
 const CONSOLE: &str = "http://127.0.0.1:8080";
 
+/// One change to a valid token's claims.
+type Change = Box<dyn Fn(&mut Value)>;
+
 struct Local {
     url: String,
     events: Arc<Mutex<Vec<(String, Value)>>>,
@@ -166,7 +169,7 @@ async fn every_token_the_gateway_would_refuse_is_refused_before_any_function() {
         format!("{}.{}.", b64(&json!({"alg": "none", "kid": "dummy"})), b64(&local.claims()))
     };
     cases.push(("alg none", Some(none)));
-    let variants: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let variants: Vec<(&str, Change)> = vec![
         ("expired", Box::new(|c| c["exp"] = json!(now() - 60))),
         ("not yet valid", Box::new(|c| c["nbf"] = json!(now() + 600))),
         ("issued in the future", Box::new(|c| c["iat"] = json!(now() + 600))),

@@ -85,6 +85,7 @@ async fn cognito(State(console): State<Arc<Console>>, headers: HeaderMap, body: 
     } else {
         bytes
     };
+    let bytes = if status.is_success() { console.complete_challenge(bytes).await } else { bytes };
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     if let Some(content_type) = content_type.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
@@ -100,6 +101,34 @@ fn plain(status: StatusCode, text: String) -> Response<Body> {
 }
 
 impl Console {
+    /// Cognito's NEW_PASSWORD_REQUIRED challenge carries the user's attributes and those
+    /// still required (as JSON text); the emulator's carries neither, which clients parse.
+    async fn complete_challenge(&self, bytes: Bytes) -> Bytes {
+        let Ok(mut answer) = serde_json::from_slice::<Value>(&bytes) else { return bytes };
+        if answer["ChallengeName"].as_str() != Some("NEW_PASSWORD_REQUIRED")
+            || answer["ChallengeParameters"]["userAttributes"].is_string()
+        {
+            return bytes;
+        }
+        let parameters = &answer["ChallengeParameters"];
+        let Some(username) = parameters["USER_ID_FOR_SRP"].as_str().or(parameters["USERNAME"].as_str()) else {
+            return bytes;
+        };
+        let Ok(user) = self.cognito.admin_get_user().user_pool_id(&self.user_pool_id).username(username).send().await
+        else {
+            return bytes;
+        };
+        let attributes: serde_json::Map<String, Value> = user
+            .user_attributes()
+            .iter()
+            .filter(|a| a.name() != "sub")
+            .map(|a| (a.name().to_owned(), json!(a.value().unwrap_or_default())))
+            .collect();
+        answer["ChallengeParameters"]["userAttributes"] = json!(Value::Object(attributes).to_string());
+        answer["ChallengeParameters"]["requiredAttributes"] = json!("[]");
+        Bytes::from(answer.to_string())
+    }
+
     /// People sign in with their phone number or email, which the pool holds as aliases;
     /// Cognito resolves a verified alias to the username, the emulator does not: done here,
     /// so that SRP goes on with the real username (Cognito returns it as USER_ID_FOR_SRP).
