@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: help bench chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -18,6 +18,7 @@ help:
 	@echo "make soak       the concurrent workload with faults, long (10,000 operations), with its figures"
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
 	@echo "make sizes      release-build every function and print its size"
+	@echo "make bench      cold start, warm cost, memory and size of every function beside hello-world baselines"
 	@echo "make sam-build  sam build: an arm64 bootstrap per function (installs Debian's Rust for aarch64 when missing)"
 	@echo "make boot-check boot every arm64 bootstrap under qemu against a local Runtime API; check arch and glibc"
 	@echo "make sam-deploy build, then deploy (guided the first time: it asks for ConsoleOrigin)"
@@ -107,3 +108,6 @@ bootstrap-admin: tools $(SAM_STAMP)
 
 sizes:
 	scripts/sizes.sh
+
+bench: tools
+	scripts/bench.sh

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# make bench: every function and two baselines built with the release profile, measured side
+# by side against a seeded emulator of their own (scripts/bench.py says what and how).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+mkdir -p .local
+packages=(-p bench-hello -p bench-echo)
+for function in functions/*/; do packages+=(-p "$(basename "$function")"); done
+cargo build --release --quiet "${packages[@]}" --bins
+trap stop_moto EXIT
+start_moto "$(free_port)" .local/bench-moto.log
+devstack up --env-file .local/bench-env >/dev/null
+python scripts/bench.py "${CARGO_TARGET_DIR:-target}/release" .local/bench-env "${ROUNDS:-15}"
