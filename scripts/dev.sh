@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make dev: the emulator on 127.0.0.1, provisioned from infra/template.yaml and seeded with
-# the demo organisations, and every function served by `cargo lambda watch`. Ctrl-C stops all.
+# the demo organisations, every function served by `cargo lambda watch`, and in front of
+# them the local HTTP API and the reference console. Ctrl-C stops all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,6 +17,13 @@ if port_in_use "$INVOKE_PORT" || port_in_use "$INVOKE_PORT" ::1; then
   echo "port $INVOKE_PORT is already in use on 127.0.0.1: stop what holds it, or set INVOKE_PORT" >&2
   exit 1
 fi
+export API_URL="${API_URL:-http://127.0.0.1:3000}" CONSOLE_URL="${CONSOLE_URL:-http://127.0.0.1:8080}"
+for url in "$API_URL" "$CONSOLE_URL"; do
+  if port_in_use "${url##*:}"; then
+    echo "port ${url##*:} is already in use on 127.0.0.1: stop what holds it, or set API_URL / CONSOLE_URL" >&2
+    exit 1
+  fi
+done
 trap stop_moto EXIT
 trap 'exit 130' INT TERM
 start_moto "$MOTO_PORT" .local/moto.log
