@@ -4,7 +4,9 @@
 use crate::ports::{ContactKind, Creation, Deletion, Directory, DirectoryError, DirectoryUser, NewUser, Resent};
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, MessageActionType, UserStatusType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, DeliveryMediumType, MessageActionType, UserStatusType, UserType,
+};
 
 pub const ORG_ATTRIBUTE: &str = "custom:org_id";
 
@@ -56,6 +58,11 @@ fn user(
     }
 }
 
+/// A user as ListUsers returns them.
+fn listed(u: &UserType) -> DirectoryUser {
+    user(u.username().unwrap_or_default(), u.user_status(), u.enabled(), u.attributes(), u.user_create_date())
+}
+
 fn attr(name: &str, value: &str) -> AttributeType {
     AttributeType::builder().name(name).value(value).build().expect("name and value are set")
 }
@@ -96,15 +103,7 @@ impl CognitoDirectory {
                 .send()
                 .await
                 .map_err(|error| failed("ListUsers", error))?;
-            users.extend(page.users().iter().map(|u| {
-                user(
-                    u.username().unwrap_or_default(),
-                    u.user_status(),
-                    u.enabled(),
-                    u.attributes(),
-                    u.user_create_date(),
-                )
-            }));
+            users.extend(page.users().iter().map(listed));
             token = page.pagination_token().map(str::to_owned);
             if token.is_none() {
                 return Ok(users);
@@ -216,19 +215,7 @@ impl Directory for CognitoDirectory {
             .send()
             .await
             .map_err(|error| failed("ListUsers", error))?;
-        Ok(output
-            .users()
-            .iter()
-            .map(|u| {
-                user(
-                    u.username().unwrap_or_default(),
-                    u.user_status(),
-                    u.enabled(),
-                    u.attributes(),
-                    u.user_create_date(),
-                )
-            })
-            .collect())
+        Ok(output.users().iter().map(listed).collect())
     }
 
     async fn resend_invitation(&self, user: &DirectoryUser) -> Result<Resent, DirectoryError> {

@@ -238,3 +238,11 @@ pub fn query_string(query: &[(&str, &str)]) -> String {
     };
     query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
+
+/// A fixture with its query string replaced by `query`, as API Gateway would carry it.
+pub fn with_query(case: &str, query: &[(&str, &str)]) -> Request {
+    fixture_with(case, |e| {
+        e["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+        e["rawQueryString"] = query_string(query).into();
+    })
+}

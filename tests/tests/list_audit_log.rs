@@ -4,7 +4,7 @@ use lambda_http::{Body, Request, Response};
 use list_audit_log::handle;
 use members_tests::faults::Calls;
 use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, GLOBEX};
-use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
+use members_tests::{SharedInterceptor, TestStack, fixture, json_body, with_query};
 use serde_json::Value;
 use shared::Deps;
 use shared::domain::{AuditAction, AuditEntry};
@@ -14,13 +14,6 @@ async fn call(deps: &Deps, request: Request) -> Response<Body> {
     let response = handle(deps, request).await.expect("the handler answers every request");
     members_tests::record("GET", "/audit-log", &response);
     response
-}
-
-fn with_query(case: &str, query: &[(&str, &str)]) -> Request {
-    fixture_with(case, |e| {
-        e["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
-        e["rawQueryString"] = members_tests::query_string(query).into();
-    })
 }
 
 #[tokio::test]

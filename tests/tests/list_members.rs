@@ -4,7 +4,7 @@ use lambda_http::{Body, Request, Response};
 use list_members::handle;
 use members_tests::faults::Calls;
 use members_tests::seed::{ACME, ACME_INVITEE, ACME_INVITEE_2, GLOBEX};
-use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
+use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body, with_query};
 use serde_json::Value;
 use shared::Deps;
 use shared::domain::{Member, MemberStatus, Role, UserId};
@@ -17,13 +17,6 @@ async fn call(deps: &Deps, request: Request) -> Response<Body> {
 
 fn names(body: &Value) -> Vec<&str> {
     body["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect()
-}
-
-fn with_query(case: &str, query: &[(&str, &str)]) -> Request {
-    fixture_with(case, |e| {
-        e["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
-        e["rawQueryString"] = members_tests::query_string(query).into();
-    })
 }
 
 #[tokio::test]

@@ -34,7 +34,10 @@ impl Route {
         let mut parameters = Vec::new();
         for (want, got) in pattern.iter().zip(&actual) {
             match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
-                Some(name) if !got.is_empty() => parameters.push((name.to_owned(), percent_decode(got))),
+                Some(name) if !got.is_empty() => parameters.push((
+                    name.to_owned(),
+                    percent_encoding::percent_decode_str(got).decode_utf8_lossy().into_owned(),
+                )),
                 Some(_) => return None,
                 None if want == got => {}
                 None => return None,
@@ -42,26 +45,6 @@ impl Route {
         }
         Some(parameters)
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(byte) =
-                std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The HTTP API's CORS configuration, `ConsoleOrigin` resolved.
