@@ -30,7 +30,24 @@ impl Deps {
 
 /// The standard AWS configuration chain: `AWS_ENDPOINT_URL`, `AWS_REGION`, credentials, ….
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).load().await
+}
+
+/// rustls on ring, trusting the platform's roots (Lambda's al2023 image keeps them in one
+/// bundle), with certificates verified as the SDK's default client verifies them.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    https_client_trusting(aws_smithy_http_client::tls::TrustStore::default())
+}
+
+/// The same client with another trust store (the default: the platform's roots).
+pub fn https_client_trusting(
+    trust_store: aws_smithy_http_client::tls::TrustStore,
+) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .tls_context(tls::TlsContext::builder().with_trust_store(trust_store).build().expect("a TLS context"))
+        .build_https()
 }
 
 /// A function's cold start: JSON logs, then the configuration and the clients. A missing
