@@ -2,7 +2,9 @@
 
 use crate::config::{Config, ConfigError};
 use crate::directory::CognitoDirectory;
+use crate::https::https_client_trusting;
 use crate::store::DynamoStore;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 #[derive(Debug, Clone)]
@@ -23,19 +25,51 @@ impl Deps {
     /// its name before any AWS client exists.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
-        let sdk = load_sdk_config().await;
+        let sdk = load_sdk_config().await?;
         Ok(Self::new(config, &sdk))
     }
 }
 
-/// The standard AWS configuration chain: `AWS_ENDPOINT_URL`, `AWS_REGION`, credentials, ….
-pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+impl Deps<(), DynamoStore> {
+    /// For a function that only reads DynamoDB (list-members, list-audit-log): no Cognito
+    /// client is built at its cold start.
+    pub async fn store_only_from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let sdk = load_sdk_config().await?;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.tables.clone());
+        Ok(Self { config, directory: (), store })
+    }
+}
+
+/// The standard AWS configuration chain (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials, …)
+/// with the project's HTTPS client, trusting what [`crate::trust::from_env`] says.
+///
+/// Lambda hands a function its credentials in `AWS_ACCESS_KEY_ID` & co., the first place
+/// the default credential chain looks: when they are there, the environment provider is
+/// named directly, so that the rest of the chain (profiles, SSO, web identity with its own
+/// STS client, ECS, IMDS) is not built at every cold start. Without them, the whole chain.
+pub async fn load_sdk_config() -> Result<SdkConfig, ConfigError> {
+    let trust = crate::trust::from_env()?;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client_trusting(trust));
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    Ok(loader.load().await)
+}
+
+fn started<T>(deps: Result<T, ConfigError>) -> Result<T, ConfigError> {
+    deps.inspect_err(|error| tracing::error!(%error, "cannot start: configuration incomplete"))
 }
 
 /// A function's cold start: JSON logs, then the configuration and the clients. A missing
 /// variable is logged with its name and fails the start.
 pub async fn start() -> Result<Deps, ConfigError> {
     crate::telemetry::init();
-    Deps::from_env().await.inspect_err(|error| tracing::error!(%error, "cannot start: configuration incomplete"))
+    started(Deps::from_env().await)
+}
+
+/// [`start`] for a function that never calls Cognito.
+pub async fn start_store_only() -> Result<Deps<(), DynamoStore>, ConfigError> {
+    crate::telemetry::init();
+    started(Deps::store_only_from_env().await)
 }

@@ -11,12 +11,14 @@ pub mod disabling;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod https;
 pub mod idempotency;
 pub mod identity;
 pub mod ports;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod trust;
 pub mod view;
 
 pub use config::Config;

@@ -1,7 +1,9 @@
-//! JSON logs, one line per event, filtered by `RUST_LOG` (default `info`).
+//! JSON logs, one line per event, filtered by `RUST_LOG` (default `info`; `Targets`
+//! directives such as `info` or `shared=debug,info`).
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The functions' log format, writing to `writer`: one JSON object per line, carrying the
 /// fields of the current span (the request id, actor, organisation and target).
@@ -9,16 +11,20 @@ pub fn subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // `info`, or `target=level` directives separated by commas (no regular expressions).
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
         .without_time()
         .with_writer(writer)
         .finish()
+        .with(filter)
 }
 
 pub fn init() {

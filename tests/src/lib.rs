@@ -35,7 +35,7 @@ pub async fn emulator_config() -> SdkConfig {
         std::env::var("AWS_ENDPOINT_URL").is_ok_and(|url| !url.is_empty()),
         "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator"
     );
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(shared::https::https_client()).load().await
 }
 
 pub struct TestStack {

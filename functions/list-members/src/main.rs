@@ -2,6 +2,6 @@ use lambda_http::{Error, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let deps = &shared::start().await?;
+    let deps = &shared::deps::start_store_only().await?;
     run(service_fn(move |request| list_members::handle(deps, request))).await
 }
