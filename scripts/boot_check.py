@@ -152,6 +152,27 @@ def boot(logical_id, binary, bootstrap, arch, function_env):
     return problems, init_ms
 
 
+def refuses_a_missing_bundle(bootstrap, arch, function_env):
+    """Started with an AWS_CA_BUNDLE that names no file, a function stops at its cold start,
+    before asking for an event, and its log names the variable."""
+    api = RuntimeApi(function_name="bad-bundle")
+    command, extra = command_for(bootstrap, arch)
+    env = {"PATH": "/usr/bin:/bin", **function_env, **extra, **lambda_environment("bad-bundle", api.address),
+           "AWS_CA_BUNDLE": "/nonexistent/bundle.pem"}
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    finally:
+        api.close()
+    problems = []
+    if result.returncode == 0:
+        problems.append("exited 0")
+    if api.first_next_at is not None:
+        problems.append("asked for an event")
+    if b"AWS_CA_BUNDLE" not in result.stdout + result.stderr:
+        problems.append("did not name AWS_CA_BUNDLE")
+    return problems
+
+
 def main():
     build_dir, arch, env_file = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     function_env = read_env(env_file)
@@ -181,6 +202,12 @@ def main():
         verdict = "ok" if not problems else "FAIL " + "; ".join(problems)
         print(f"{logical_id}: {machine}, {size} bytes, {glibc_text}, {init_text}"
               f"{' under qemu' if command_for(bootstrap, arch)[1] else ''}: {verdict}")
+        failures += bool(problems)
+    bootstrap = build_dir / "ListMembersFunction" / "bootstrap"
+    if bootstrap.is_file():
+        problems = refuses_a_missing_bundle(bootstrap, arch, function_env)
+        print("ListMembersFunction with AWS_CA_BUNDLE naming no file: "
+              + ("ok (stopped at its cold start, naming it)" if not problems else "FAIL " + "; ".join(problems)))
         failures += bool(problems)
     if failures:
         print(f"boot check: {failures} function(s) failed (logs: .local/boot-*.log)")

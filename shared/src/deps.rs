@@ -58,11 +58,11 @@ pub async fn load_sdk_config() -> Result<SdkConfig, ConfigError> {
 }
 
 fn started<T>(deps: Result<T, ConfigError>) -> Result<T, ConfigError> {
-    deps.inspect_err(|error| tracing::error!(%error, "cannot start: configuration incomplete"))
+    deps.inspect_err(|error| tracing::error!(%error, "cannot start: configuration missing or invalid"))
 }
 
-/// A function's cold start: JSON logs, then the configuration and the clients. A missing
-/// variable is logged with its name and fails the start.
+/// A function's cold start: JSON logs, then the configuration and the clients. A missing or
+/// invalid variable is logged with its name and fails the start.
 pub async fn start() -> Result<Deps, ConfigError> {
     crate::telemetry::init();
     started(Deps::from_env().await)
