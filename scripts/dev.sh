@@ -49,10 +49,10 @@ In another terminal, from this folder:
   export PATH="\$PWD/.tools/venv/bin:\$PATH"
   cargo lambda invoke invite-user --data-file events/invite-user/admin-invites-member.json
   cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
-  cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/admin-cancels-unverified.json
-  cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
   cargo lambda invoke resend-invitation --data-file events/resend-invitation/admin-resends-invitation.json
   cargo lambda invoke resend-invitation --data-file events/resend-invitation/resend-again-at-once.json
+  cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/admin-cancels-unverified.json
+  cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
   cargo lambda invoke list-audit-log --data-file events/list-audit-log/admin-reads-log.json
 
 Every file under events/<function>/ does what its name says. The functions' environment
