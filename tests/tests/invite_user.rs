@@ -431,3 +431,62 @@ async fn the_same_key_with_another_body_never_reaches_the_first_ones_user() {
     assert_ne!(json_body(&other)["userId"], left[0].username.as_str());
     assert!(stack.groups_of(&left[0].username).await.is_empty(), "the first one's user gets no group");
 }
+
+/// Found by the concurrent workload (a Cognito user left with no membership and no claim):
+/// an invitation slower than its lease has its reservation taken over by another invitation
+/// of the same phone, which looks for the slow one's user before the slow one has made it.
+/// The slow one then makes its user and cannot commit: it must remove that user itself,
+/// since nobody else will. The other invitation is run here, to the end, at the moment the
+/// slow one is about to create its user.
+#[tokio::test]
+async fn an_invitation_overtaken_after_its_lease_removes_the_user_it_made() {
+    let stack = TestStack::seeded().await;
+    let phone = "+447700900106";
+    let later = shared::time::now()
+        + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
+        + chrono::Duration::seconds(1);
+    let overtaker = stack.deps.clone();
+    let other_id = shared::domain::UserId::parse("overtaking-invitee").unwrap();
+    let other = other_id.clone();
+    let overtake = members_tests::faults::Before::new("AdminCreateUser", move || {
+        let (deps, other) = (overtaker.clone(), other.clone());
+        std::thread::spawn(move || {
+            let caller = shared::identity::Caller {
+                id: "a0d1a000-0000-4000-8000-00000000ac01".into(),
+                username: Some("acme-admin".into()),
+                org_id: ACME.into(),
+                display_name: "Ada Admin".into(),
+                groups: vec!["org-admin".into()],
+            };
+            let invitation = invite_user::Invitation {
+                name: shared::domain::PersonName::parse("Olga Overtaker").unwrap(),
+                phone: shared::domain::Phone::parse(phone).unwrap(),
+                email: None,
+                role: Role::Member,
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime
+                .block_on(invite_user::invite(&deps, &caller, &Default::default(), &invitation, &other, later))
+                .expect("the other invitation takes the stale reservation over and commits");
+        })
+        .join()
+        .unwrap();
+    });
+    // The slow invitation's one AdminCreateUser runs the other one first.
+    let slow = stack.deps_with(vec![SharedInterceptor::new(overtake)], vec![]);
+
+    let response = call(&slow, fixture("invite-user/admin-invites-member.json")).await;
+
+    assert_problem(&response, 503, "unavailable");
+    let holders = stack.users_with_phone(phone).await;
+    assert_eq!(
+        holders.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
+        [other_id.as_str()],
+        "only the invitation that committed keeps a Cognito user"
+    );
+    assert!(stack.member(ACME, other_id.as_str()).await.is_some());
+    let claims = stack.deps.store.contact_claims().await.unwrap();
+    let phone_claims: Vec<_> = claims.iter().filter(|c| c.contact == format!("phone#{phone}")).collect();
+    assert_eq!(phone_claims.len(), 1);
+    assert_eq!(phone_claims[0].user_id, other_id.as_str());
+}

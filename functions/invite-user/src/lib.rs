@@ -17,7 +17,10 @@
 //! A failure in 3 or 4 deletes the Cognito user again and gives the reservation back —
 //! unless the outcome of 4 is unknown (its answer and the read after it both failed): then
 //! nothing is deleted on a guess, and the reservation, outliving its lease, is taken over by
-//! the next invitation of the contact, which finishes the cleanup. With an
+//! the next invitation of the contact, which finishes the cleanup. An invitation whose
+//! reservation was taken over under it (it outlived its lease) cannot commit; the user it
+//! made is deleted unless someone signed in with it, since the one that took over may have
+//! looked for it before it existed. With an
 //! `Idempotency-Key`, the user id derives from the key and the request, so a retry finds
 //! its own reservation and user and completes the same invitation.
 
@@ -139,7 +142,7 @@ pub async fn invite<D: Directory, S: Store>(
     let member = match create_and_commit(deps, caller, meta, invitation, user_id, now).await {
         Ok(member) => member,
         Err((error, undo)) => {
-            undo_invitation(deps, user_id, &contacts, undo).await;
+            undo_invitation(deps, &caller.org_id, user_id, &contacts, undo).await;
             return Err(error);
         }
     };
@@ -179,16 +182,29 @@ async fn reserve<D: Directory, S: Store>(
 async fn take_over<D: Directory, S: Store>(deps: &Deps<D, S>, stale: &ContactClaim) -> Result<(), ApiError> {
     tracing::info!(stale_user = %stale.user_id, "taking over the reservation of an invitation that died");
     let stale_id = UserId::parse(&stale.user_id)?;
-    if let Some(user) = deps.directory.get_user(stale_id.as_str()).await? {
-        let member = deps.store.get_member(&stale.org_id, &stale_id).await?;
-        if !user.is_unverified() || member.is_some() {
-            // Someone signed in with it, or it is a member after all: not ours to remove.
-            return Err(ApiError::ContactInUse);
-        }
-        deps.directory.delete(stale_id.as_str()).await?;
+    if !remove_if_abandoned(deps, &stale.org_id, &stale_id).await? {
+        // Someone signed in with it, or it is a member after all: not ours to remove.
+        return Err(ApiError::ContactInUse);
     }
     deps.store.remove_stale_reservation(stale).await?;
     Ok(())
+}
+
+/// Deletes an invitation's Cognito user unless someone has signed in with it or it is a
+/// member: `false` when it is in use. No user at all is fine.
+async fn remove_if_abandoned<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    org_id: &str,
+    user_id: &UserId,
+) -> Result<bool, ApiError> {
+    if let Some(user) = deps.directory.get_user(user_id.as_str()).await? {
+        let member = deps.store.get_member(org_id, user_id).await?;
+        if !user.is_unverified() || member.is_some() {
+            return Ok(false);
+        }
+        deps.directory.delete(user_id.as_str()).await?;
+    }
+    Ok(true)
 }
 
 /// What a failed invitation must undo.
@@ -200,6 +216,11 @@ enum Undo {
     UserAndReservation,
     /// The outcome is unknown: touch nothing; the lease decides.
     Nothing,
+    /// Another invitation of the contact took the reservation over (this one outlived its
+    /// lease, or its claims vanished under it): the reservation is not this one's to give
+    /// back any more, and the other one may have looked for this one's user before it was
+    /// made, so nobody else will remove it. Remove it, unless it is in use.
+    AbandonedUser,
 }
 
 /// Steps 2 to 4.
@@ -256,7 +277,9 @@ async fn create_and_commit<D: Directory, S: Store>(
             .ok()
             .flatten()
             .ok_or_else(|| (ApiError::unavailable("membership vanished"), Undo::Nothing)),
-        Ok(Addition::ReservationLost) => Err((ApiError::unavailable("the reservation was taken over"), Undo::Nothing)),
+        Ok(Addition::ReservationLost) => {
+            Err((ApiError::unavailable("the reservation was taken over"), Undo::AbandonedUser))
+        }
         Err(error) => {
             // Never delete on a guess: only a read that answers tells whether it committed.
             let undo = match deps.store.get_member(&caller.org_id, user_id).await {
@@ -283,9 +306,26 @@ async fn held_outside_the_claims<D: Directory, S: Store>(
     Ok(holders.iter().any(|holder| holder.username != user_id.as_str()))
 }
 
-async fn undo_invitation<D: Directory, S: Store>(deps: &Deps<D, S>, user_id: &UserId, contacts: &[String], undo: Undo) {
+async fn undo_invitation<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    org_id: &str,
+    user_id: &UserId,
+    contacts: &[String],
+    undo: Undo,
+) {
     if undo == Undo::Nothing {
         tracing::warn!("the invitation's outcome is unknown; its reservation is left to its lease");
+        return;
+    }
+    if undo == Undo::AbandonedUser {
+        match remove_if_abandoned(deps, org_id, user_id).await {
+            Ok(true) => tracing::warn!("the reservation was taken over; the invitee this call made is removed"),
+            Ok(false) => tracing::warn!("the reservation was taken over; the invitee is in use and stays"),
+            Err(error) => tracing::error!(
+                error = %shared::error::error_chain(&error),
+                "the reservation was taken over and the invitee this call made could not be removed"
+            ),
+        }
         return;
     }
     if undo == Undo::UserAndReservation {
