@@ -1,8 +1,8 @@
 """Boot check of the built bootstraps: every function of infra/template.yaml must have its
 `bootstrap` under BUILD_DIR, for ARCH, needing no glibc above what provided.al2023 ships
-(2.34), and must start as Lambda starts it (under qemu-user when it is not this machine's
-architecture) against a local Runtime API with the functions' environment, and answer its
-requests as the fixtures say.
+(2.34) nor libm.so.6 (see shared/src/pow.rs), and must start as Lambda starts it (under
+qemu-user when it is not this machine's architecture) against a local Runtime API with the
+functions' environment, and answer its requests as the fixtures say.
 
 usage: boot_check.py BUILD_DIR ARCH ENV_FILE
 ENV_FILE holds the functions' environment for a provisioned and seeded emulator
@@ -96,6 +96,16 @@ def elf_arch(path):
     if header[:4] != b"\x7fELF":
         return "not ELF"
     return ELF_MACHINES.get(int.from_bytes(header[18:20], "little"), "other")
+
+
+def needed_libraries(path):
+    """The shared libraries the executable names (DT_NEEDED)."""
+    text = subprocess.run(["readelf", "-W", "-d", str(path)], check=True, capture_output=True, text=True).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", text)
+
+
+# shared::pow defines the one libm function the SDK calls, so that no cold start loads libm.
+NOT_NEEDED = ("libm.so.6",)
 
 
 def highest_glibc(path):
@@ -192,6 +202,8 @@ def main():
             problems.append("needs no versioned glibc symbol: not the dynamically linked executable expected")
         elif glibc > GLIBC_MAX:
             problems.append(f"needs GLIBC_{'.'.join(map(str, glibc))}, above provided.al2023's 2.34")
+        needed = needed_libraries(bootstrap)
+        problems += [f"needs {library} (see shared/src/pow.rs)" for library in needed if library in NOT_NEEDED]
         init_ms = None
         if not problems:
             boot_problems, init_ms = boot(logical_id, binary, bootstrap, arch, function_env)
@@ -200,7 +212,7 @@ def main():
         glibc_text = "GLIBC_" + ".".join(map(str, glibc)) if glibc else "no glibc"
         init_text = f"init {init_ms:.0f} ms" if init_ms is not None else "not started"
         verdict = "ok" if not problems else "FAIL " + "; ".join(problems)
-        print(f"{logical_id}: {machine}, {size} bytes, {glibc_text}, {init_text}"
+        print(f"{logical_id}: {machine}, {size} bytes, {glibc_text}, needs {' '.join(needed)}, {init_text}"
               f"{' under qemu' if command_for(bootstrap, arch)[1] else ''}: {verdict}")
         failures += bool(problems)
     bootstrap = build_dir / "ListMembersFunction" / "bootstrap"

@@ -5,6 +5,7 @@ use crate::directory::CognitoDirectory;
 use crate::https::https_client_trusting;
 use crate::store::DynamoStore;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::environment::EnvironmentVariableRegionProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 #[derive(Debug, Clone)]
@@ -44,15 +45,18 @@ impl Deps<(), DynamoStore> {
 /// The standard AWS configuration chain (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials, …)
 /// with the project's HTTPS client, trusting what [`crate::trust::from_env`] says.
 ///
-/// Lambda hands a function its credentials in `AWS_ACCESS_KEY_ID` & co., the first place
-/// the default credential chain looks: when they are there, the environment provider is
-/// named directly, so that the rest of the chain (profiles, SSO, web identity with its own
-/// STS client, ECS, IMDS) is not built at every cold start. Without them, the whole chain.
+/// Lambda hands a function its credentials in `AWS_ACCESS_KEY_ID` & co. and its region in
+/// `AWS_REGION`, the first places the default chains look: when they are there, they are
+/// taken directly, so that the rest of the chains (profiles, SSO, web identity with its own
+/// STS client, ECS, IMDS) is not built at every cold start. Without them, the whole chains.
 pub async fn load_sdk_config() -> Result<SdkConfig, ConfigError> {
     let trust = crate::trust::from_env()?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client_trusting(trust));
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    if std::env::var_os("AWS_REGION").is_some() {
+        loader = loader.region(EnvironmentVariableRegionProvider::new());
     }
     Ok(loader.load().await)
 }

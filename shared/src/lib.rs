@@ -15,6 +15,7 @@ pub mod https;
 pub mod idempotency;
 pub mod identity;
 pub mod ports;
+pub mod pow;
 pub mod store;
 pub mod telemetry;
 pub mod time;
