@@ -11,4 +11,4 @@ cargo build --release --quiet "${packages[@]}" --bins
 trap stop_moto EXIT
 start_moto "$(free_port)" .local/bench-moto.log
 devstack up --env-file .local/bench-env >/dev/null
-python scripts/bench.py "${CARGO_TARGET_DIR:-target}/release" .local/bench-env "${ROUNDS:-15}"
+python scripts/bench.py "${CARGO_TARGET_DIR:-target}/release" .local/bench-env "${ROUNDS:-51}"
