@@ -30,5 +30,4 @@ mod tests {
         assert_eq!(pow(0.0, -1.0), f64::INFINITY);
         assert_eq!(pow(-0.0, -1.0), f64::NEG_INFINITY);
     }
-
 }
