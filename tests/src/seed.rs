@@ -26,6 +26,19 @@ pub struct DemoUser {
     pub status: MemberStatus,
 }
 
+impl DemoUser {
+    /// This user as the functions see the caller of an ID token the fixtures carry for them.
+    pub fn caller(&self, admin_group: &str) -> Caller {
+        Caller {
+            id: self.sub.into(),
+            username: Some(self.user_id.into()),
+            org_id: self.org_id.into(),
+            display_name: self.name.into(),
+            groups: if self.role == Admin { vec![admin_group.into()] } else { Vec::new() },
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 const fn user(
     user_id: &'static str,

@@ -22,17 +22,6 @@ fn assert_problem(response: &Response<Body>, status: u16, code: &str) -> serde_j
     body
 }
 
-/// The seed's administrator of Acme, as the functions see her.
-fn ada() -> shared::identity::Caller {
-    shared::identity::Caller {
-        id: "a0d1a000-0000-4000-8000-00000000ac01".into(),
-        username: Some("acme-admin".into()),
-        org_id: ACME.into(),
-        display_name: "Ada Admin".into(),
-        groups: vec!["org-admin".into()],
-    }
-}
-
 async fn invited_entries(stack: &TestStack) -> usize {
     stack.audit_entries_of(ACME, AuditAction::Invited).await.len()
 }
@@ -250,7 +239,7 @@ async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_laps
     let later = shared::time::now()
         + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
         + chrono::Duration::seconds(1);
-    let caller = ada();
+    let caller = ACME_ADMIN.caller(&stack.deps.config.admin_group);
     let invitation = invite_user::Invitation {
         name: shared::domain::PersonName::parse("Dora Example").unwrap(),
         phone: shared::domain::Phone::parse("+447700900106").unwrap(),
@@ -456,7 +445,7 @@ async fn an_invitation_overtaken_after_its_lease_removes_the_user_it_made() {
     let overtake = members_tests::faults::Before::new("AdminCreateUser", move || {
         let (deps, other) = (overtaker.clone(), other.clone());
         std::thread::spawn(move || {
-            let caller = ada();
+            let caller = ACME_ADMIN.caller(&deps.config.admin_group);
             let invitation = invite_user::Invitation {
                 name: shared::domain::PersonName::parse("Olga Overtaker").unwrap(),
                 phone: shared::domain::Phone::parse(phone).unwrap(),
