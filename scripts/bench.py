@@ -6,7 +6,8 @@ lambda_http), each release binary started as Lambda starts it, against a local R
 usage: bench.py RELEASE_DIR ENV_FILE [ROUNDS]
 
 - init: exec → the first `GET /next` (the end of the function's init), the median of ROUNDS
-  (default 51) cold starts, the binaries taken in turn within each round;
+  (default 51) cold starts, the binaries taken in turn within each round; beside it the
+  median of the page faults each process took by then (its rusage);
 - cold first answer: exec → list-members' first answer (a 200 from the seeded emulator),
   the median of 9 cold starts; the echo's beside it;
 - warm: p50 and p99 of 200 requests answered without an AWS call (an event with no
@@ -54,11 +55,16 @@ def stop(api, process):
 
 
 def cold_init(binary, env):
+    """Milliseconds from exec to the first `GET /next`, and the process's page faults by then
+    (killed at once, so the count is its init's: minor faults from the kernel's accounting)."""
     api, process, started = start(binary, env)
     try:
         if not api.first_next.wait(10):
             raise RuntimeError(f"{binary.name} did not ask for an event")
-        return (api.first_next_at - started) * 1000
+        took = (api.first_next_at - started) * 1000
+        process.kill()
+        _, process.returncode, usage = os.wait4(process.pid, 0)
+        return took, usage.ru_minflt
     finally:
         stop(api, process)
 
@@ -109,12 +115,13 @@ def main():
     for _ in range(rounds):
         for name in names:
             inits[name].append(cold_init(binaries[name], env))
-    init = {name: statistics.median(values) for name, values in inits.items()}
+    init = {name: statistics.median(took for took, _ in values) for name, values in inits.items()}
+    faults = {name: statistics.median(count for _, count in values) for name, values in inits.items()}
     # The roots the functions trust are compiled in (shared::trust, six certificates);
     # AWS_CA_BUNDLE swaps in a bundle. What naming Debian's whole bundle (~140 roots) costs:
     bundle = {**env, "AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}
     init_bundle = statistics.median(
-        [cold_init(binaries[name], bundle) for _ in range(rounds) for name in ("list-members",)])
+        [cold_init(binaries[name], bundle)[0] for _ in range(rounds) for name in ("list-members",)])
 
     admin_lists = fixture("list-members/admin-lists.json")
     no_authorizer = fixture("list-members/no-authorizer.json")
@@ -143,8 +150,8 @@ def main():
     hello, (echo_p50, echo_p99) = init["bench-hello"], warm_401["bench-echo"]
     print(f"machine: {os.uname().machine}, {os.cpu_count()} cores; {rounds} cold starts each, in turn; 200 warm requests")
     print()
-    print("| binary | init ms | × hello | warm 401 p50/p99 ms | × echo p50 | x86_64 MiB | arm64 MiB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| binary | init ms | × hello | page faults | warm 401 p50/p99 ms | × echo p50 | x86_64 MiB | arm64 MiB |")
+    print("|---|---|---|---|---|---|---|---|")
     failures = []
     for name in names:
         size = binaries[name].stat().st_size
@@ -153,7 +160,8 @@ def main():
         warm_text = f"{p50:.3f} / {p99:.3f}" if p50 is not None else "–"
         warm_ratio = f"{p50 / echo_p50:.2f}" if p50 is not None else "–"
         arm = f"{arm64[name] / MIB:.2f}" if name in arm64 else "–"
-        print(f"| {name} | {init[name]:.2f} | {ratio_init:.2f} | {warm_text} | {warm_ratio} | {size / MIB:.2f} | {arm} |")
+        print(f"| {name} | {init[name]:.2f} | {ratio_init:.2f} | {faults[name]:.0f} | {warm_text} | {warm_ratio}"
+              f" | {size / MIB:.2f} | {arm} |")
         if name in logical:
             if ratio_init > 1.5:
                 failures.append(f"{name}: init {ratio_init:.2f}× hello (target 1.5×)")

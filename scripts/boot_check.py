@@ -1,6 +1,7 @@
 """Boot check of the built bootstraps: every function of infra/template.yaml must have its
 `bootstrap` under BUILD_DIR, for ARCH, needing no glibc above what provided.al2023 ships
-(2.34) nor libm.so.6 (see shared/src/pow.rs), and must start as Lambda starts it (under
+(2.34) nor libm.so.6 (see shared/src/pow.rs), linked at a fixed address (see
+functions/build-executable.rs), and must start as Lambda starts it (under
 qemu-user when it is not this machine's architecture) against a local Runtime API with the
 functions' environment, and answer its requests as the fixtures say.
 
@@ -96,6 +97,22 @@ def elf_arch(path):
     if header[:4] != b"\x7fELF":
         return "not ELF"
     return ELF_MACHINES.get(int.from_bytes(header[18:20], "little"), "other")
+
+
+def elf_type(path):
+    """ET_EXEC (2) for a position-dependent executable, ET_DYN (3) for a PIE (or a library)."""
+    return int.from_bytes(path.read_bytes()[16:18], "little")
+
+
+# functions/build-executable.rs links release builds as position-dependent executables: no
+# relocation of their data at each cold start.
+ET_EXEC = 2
+
+
+def relative_relocations(path):
+    """How many R_*_RELATIVE relocations the dynamic loader applies at each start."""
+    text = subprocess.run(["readelf", "-W", "-r", str(path)], check=True, capture_output=True, text=True).stdout
+    return sum(1 for line in text.splitlines() if "_RELATIVE" in line)
 
 
 def needed_libraries(path):
@@ -204,6 +221,10 @@ def main():
             problems.append(f"needs GLIBC_{'.'.join(map(str, glibc))}, above provided.al2023's 2.34")
         needed = needed_libraries(bootstrap)
         problems += [f"needs {library} (see shared/src/pow.rs)" for library in needed if library in NOT_NEEDED]
+        relocations = relative_relocations(bootstrap)
+        if elf_type(bootstrap) != ET_EXEC:
+            problems.append(f"a position-independent executable ({relocations} relative relocations at each"
+                            " start; see functions/build-executable.rs)")
         init_ms = None
         if not problems:
             boot_problems, init_ms = boot(logical_id, binary, bootstrap, arch, function_env)
@@ -212,7 +233,8 @@ def main():
         glibc_text = "GLIBC_" + ".".join(map(str, glibc)) if glibc else "no glibc"
         init_text = f"init {init_ms:.0f} ms" if init_ms is not None else "not started"
         verdict = "ok" if not problems else "FAIL " + "; ".join(problems)
-        print(f"{logical_id}: {machine}, {size} bytes, {glibc_text}, needs {' '.join(needed)}, {init_text}"
+        print(f"{logical_id}: {machine}, {size} bytes, {glibc_text}, needs {' '.join(needed)},"
+              f" {relocations} relative relocations, {init_text}"
               f"{' under qemu' if command_for(bootstrap, arch)[1] else ''}: {verdict}")
         failures += bool(problems)
     bootstrap = build_dir / "ListMembersFunction" / "bootstrap"
