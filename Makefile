@@ -4,13 +4,17 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 VENV := .tools/venv
-# One target folder outside the clone, shared by every checkout: the AWS SDK crates take
-# minutes to build and are built once.
-export CARGO_TARGET_DIR ?= $(HOME)/.cache/members-target
+# Each checkout builds into its own target/ (an inherited CARGO_TARGET_DIR is overridden):
+# a folder shared by two clones serves one clone the other's binaries, since cargo gives a
+# workspace member the same unit hash in every clone. What sharing saved, compiled
+# dependencies, sccache keeps in one cache keyed by the sources and flags, not the folder.
+export CARGO_TARGET_DIR := $(CURDIR)/target
+export RUSTC_WRAPPER := $(CURDIR)/$(VENV)/bin/sccache
+export SCCACHE_DIR ?= $(HOME)/.cache/members-sccache
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: help bench chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: clean help bench chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -23,6 +27,7 @@ help:
 	@echo "make boot-check boot every arm64 bootstrap under qemu against a local Runtime API; check arch and glibc"
 	@echo "make sam-deploy build, then deploy (guided the first time: it asks for ConsoleOrigin)"
 	@echo "make bootstrap-admin ORG=… NAME=… PHONE=… [EMAIL=…]  the first administrator of an organisation"
+	@echo "make clean      remove this checkout's builds (target/, infra/.aws-sam*); the sccache cache stays"
 	@echo "make sam-build-host  the same sam build for this machine's x86_64 (no cross toolchain needed)"
 
 tools: $(TOOLS_STAMP)
@@ -48,7 +53,7 @@ endef
 $(TOOLS_STAMP): requirements-dev.txt
 	$(call install-venv,$(VENV))
 
-build:
+build: tools
 	cargo build --workspace --bins
 
 # Debian's chromium for the browser tests (Playwright drives it; its own download is not used).
@@ -106,8 +111,11 @@ sam-deploy: sam-build
 bootstrap-admin: tools $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/bootstrap-admin.sh
 
-sizes:
+sizes: tools
 	scripts/sizes.sh
 
 bench: tools
 	scripts/bench.sh
+
+clean:
+	rm -rf target infra/.aws-sam infra/.aws-sam-host

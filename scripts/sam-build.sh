@@ -31,7 +31,7 @@ if [ "$arch" = arm64 ] && [ "${ARM64_RUST:-debian}" != rustup ]; then
   for tool in cargo rustc rustdoc; do ln -sfn "$toolchain_bin/$tool" "$links/$tool"; done
   PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/\.cargo/bin$' | paste -sd:)"
   export PATH="$(cd "$links" && pwd):$PATH"
-  export CARGO_TARGET_DIR="${ARM64_TARGET_DIR:-$HOME/.cache/members-target-arm64}"
+  export CARGO_TARGET_DIR="${ARM64_TARGET_DIR:-$(cd .. && pwd)/target/debian-rust}"
 fi
 sysroot=$(rustc --print sysroot)
 if [ ! -d "$sysroot/lib/rustlib/$target/lib" ]; then

@@ -30,6 +30,9 @@ python -m pytest -q -p no:cacheprovider tests/infra 2>&1 | tee .local/infra.log 
 echo "== the reference console in a real browser (Debian's chromium, Playwright)"
 scripts/browser-test.sh 2>&1 | tee .local/browser.log || status=$?
 
+echo "== each checkout runs its own code (two clones built in turn with make build)"
+python -m pytest -q -p no:cacheprovider tests/checkouts 2>&1 | tee .local/checkouts.log || status=$?
+
 # One closing line with the totals over every test binary, the infra and browser checks.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "%d %d\n", p, f }' .local/test.log > .local/rust-totals
@@ -38,10 +41,13 @@ infra_passed=$( (grep -oE '[0-9]+ passed' .local/infra.log || true) | tail -n 1 
 infra_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/infra.log || true) | awk '{ n += $1 } END { print n + 0 }')
 browser_passed=$( (grep -oE '[0-9]+ passed' .local/browser.log || true) | tail -n 1 | cut -d' ' -f1)
 browser_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/browser.log || true) | awk '{ n += $1 } END { print n + 0 }')
-passed=$((rust_passed + ${infra_passed:-0} + ${browser_passed:-0}))
-failed=$((rust_failed + infra_failed + browser_failed))
+checkouts_passed=$( (grep -oE '[0-9]+ passed' .local/checkouts.log || true) | tail -n 1 | cut -d' ' -f1)
+checkouts_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/checkouts.log || true) | awk '{ n += $1 } END { print n + 0 }')
+passed=$((rust_passed + ${infra_passed:-0} + ${browser_passed:-0} + ${checkouts_passed:-0}))
+failed=$((rust_failed + infra_failed + browser_failed + checkouts_failed))
 echo "tests: $passed passed, $failed failed" | tee .local/summary
-if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ] || [ -z "${browser_passed:-}" ]; then
+if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ] || [ -z "${browser_passed:-}" ] \
+  || [ -z "${checkouts_passed:-}" ]; then
   status=1
 fi
 exit "$status"
