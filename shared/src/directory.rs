@@ -1,5 +1,15 @@
 //! The Cognito user pool as the [`Directory`]: the authority on whether a user exists, which
 //! organisation they belong to, and whether they have verified.
+//!
+//! Retries: `AdminCreateUser`, which creates a user or (`RESEND`) sends the invitation again,
+//! sends a message each time it succeeds, so it is sent once, with the SDK's retries off
+//! ([`once_only`]): after a timeout or a 5xx the SDK would send it again (a second message,
+//! whose new temporary password voids the first), and it counts `LimitExceededException` as
+//! throttling. An unanswered call is an unknown outcome, which the callers handle as one.
+//! Every other call keeps the SDK's standard retries, being safe to repeat: `AdminGetUser`
+//! and `ListUsers` read; `AdminDisableUser`, `AdminEnableUser` and `AdminAddUserToGroup` set
+//! a state that a repeat sets again; a repeated `AdminDeleteUser` whose first attempt
+//! deleted answers `UserNotFoundException`, taken as [`Deletion::AlreadyGone`].
 
 use crate::ports::{ContactKind, Creation, Deletion, Directory, DirectoryError, DirectoryUser, NewUser, Resent};
 use aws_sdk_cognitoidentityprovider::Client;
@@ -24,7 +34,9 @@ where
     // AdminCreateUser answers LimitExceededException when a message cannot go out under a
     // delivery quota: Cognito's own email sender allows about 50 emails a day.
     let delivery_quota = operation.starts_with("AdminCreateUser") && code(&error) == Some("LimitExceededException");
-    DirectoryError { operation, delivery_quota, source: Box::new(error) }
+    let outcome_unknown =
+        matches!(error, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_));
+    DirectoryError { operation, delivery_quota, outcome_unknown, source: Box::new(error) }
 }
 
 fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
@@ -61,6 +73,12 @@ fn user(
 /// A user as ListUsers returns them.
 fn listed(u: &UserType) -> DirectoryUser {
     user(u.username().unwrap_or_default(), u.user_status(), u.enabled(), u.attributes(), u.user_create_date())
+}
+
+/// A per-call configuration with the SDK's retries off: the call is sent once.
+fn once_only() -> aws_sdk_cognitoidentityprovider::config::Builder {
+    aws_sdk_cognitoidentityprovider::config::Builder::default()
+        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
 }
 
 fn attr(name: &str, value: &str) -> AttributeType {
@@ -180,6 +198,8 @@ impl Directory for CognitoDirectory {
             .username(new.username.as_str())
             .set_user_attributes(Some(attributes))
             .set_desired_delivery_mediums(Some(mediums))
+            .customize()
+            .config_override(once_only())
             .send()
             .await;
         match result {
@@ -243,6 +263,8 @@ impl Directory for CognitoDirectory {
             .message_action(MessageActionType::Resend)
             .set_user_attributes(Some(attributes))
             .set_desired_delivery_mediums(Some(mediums))
+            .customize()
+            .config_override(once_only())
             .send()
             .await;
         match result {

@@ -16,6 +16,9 @@ pub struct DirectoryError {
     /// Cognito refused to send a message because a delivery quota is used up (its own email
     /// sender's daily limit, or the account's): retrying soon will not help.
     pub delivery_quota: bool,
+    /// No answer came (a timeout, a connection lost, an answer that could not be read): the
+    /// call may have been carried out.
+    pub outcome_unknown: bool,
     #[source]
     pub source: Cause,
 }

@@ -321,3 +321,80 @@ impl Intercept for Death {
         Ok(())
     }
 }
+
+/// An HTTP connector in front of the real one, for what interceptors cannot show: the
+/// SDK's own retries, which happen below them. The first request that `matches` is
+/// forwarded and its answer dropped (the server did the work; the client sees a timeout);
+/// every later one is answered `500` without being forwarded. `attempts()` counts the
+/// matching requests the client sent: each would have reached the server on AWS.
+/// Picks requests by their `x-amz-target` header and body.
+type RequestFilter = Arc<dyn Fn(&str, &[u8]) -> bool + Send + Sync>;
+
+#[derive(Clone)]
+pub struct LosingConnector {
+    matches: RequestFilter,
+    attempts: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for LosingConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LosingConnector").field("attempts", &self.attempts()).finish()
+    }
+}
+
+impl LosingConnector {
+    /// `matches(x-amz-target, body)` picks the requests to lose.
+    pub fn new(matches: impl Fn(&str, &[u8]) -> bool + Send + Sync + 'static) -> Self {
+        Self { matches: Arc::new(matches), attempts: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    pub fn attempts(&self) -> usize {
+        self.attempts.load(Ordering::SeqCst)
+    }
+
+    /// `inner`, with this connector in front of it.
+    pub fn around(
+        &self,
+        inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+        use aws_smithy_runtime_api::client::http::{
+            HttpClient, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+        };
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        #[derive(Debug)]
+        struct LosingCall {
+            this: LosingConnector,
+            real: SharedHttpConnector,
+        }
+        impl aws_smithy_runtime_api::client::http::HttpConnector for LosingCall {
+            fn call(&self, request: aws_smithy_runtime_api::client::orchestrator::HttpRequest) -> HttpConnectorFuture {
+                let target = request.headers().get("x-amz-target").unwrap_or_default().to_owned();
+                let body = request.body().bytes().unwrap_or_default().to_vec();
+                if !(self.this.matches)(&target, &body) {
+                    return self.real.call(request);
+                }
+                if self.this.attempts.fetch_add(1, Ordering::SeqCst) > 0 {
+                    let answer = aws_smithy_runtime_api::http::Response::new(
+                        aws_smithy_runtime_api::http::StatusCode::try_from(500).expect("a status"),
+                        aws_smithy_types::body::SdkBody::from(
+                            r#"{"__type":"InternalErrorException","message":"injected: the retry fails"}"#,
+                        ),
+                    );
+                    return HttpConnectorFuture::ready(Ok(answer));
+                }
+                let sent = self.real.call(request);
+                HttpConnectorFuture::new(async move {
+                    let _answered = sent.await;
+                    Err(ConnectorError::timeout("injected: the answer was lost".into()))
+                })
+            }
+        }
+        let this = self.clone();
+        http_client_fn(move |settings, components| {
+            SharedHttpConnector::new(LosingCall {
+                this: this.clone(),
+                real: inner.http_connector(settings, components),
+            })
+        })
+    }
+}

@@ -68,6 +68,23 @@ impl TestStack {
         deps_with(&self.sdk, &self.deps, cognito, dynamo)
     }
 
+    /// The same resources, with Cognito reached through `connector` in front of the real
+    /// HTTP client (the SDK's retries then pass through it).
+    pub fn deps_with_cognito_http(&self, connector: &faults::LosingConnector) -> Deps {
+        let inner = self.sdk.http_client().expect("the SDK configuration names its HTTP client");
+        let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
+            .http_client(connector.around(inner))
+            .build();
+        Deps {
+            directory: CognitoDirectory::new(
+                aws_sdk_cognitoidentityprovider::Client::from_conf(config),
+                &self.deps.config.user_pool_id,
+            ),
+            store: self.deps.store.clone(),
+            config: self.deps.config.clone(),
+        }
+    }
+
     pub async fn cognito_user_exists(&self, user_id: &str) -> bool {
         self.deps.directory.get_user(user_id).await.expect("AdminGetUser").is_some()
     }

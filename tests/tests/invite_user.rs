@@ -173,6 +173,32 @@ async fn a_repeat_with_the_same_idempotency_key_replays_and_sends_nothing() {
     assert_nobody_with(&stack, "+447700900109").await;
 }
 
+/// `AdminCreateUser` sends the invitation: the SDK must not send it again. A connector
+/// forwards the first one and loses its answer (the user is made, the message gone), then
+/// fails any retry with a 500. Sent once, the lost answer is an unknown outcome, which the
+/// invitation settles by reading the user back: made, so it commits with it. One message
+/// (counted as the creations sent, the emulator sending none), one user, one member, one
+/// entry, 201. With the SDK retrying, a second creation went out and the 500 was taken as a
+/// failure: the user deleted after its message went, 503.
+#[tokio::test]
+async fn an_invitation_whose_answer_is_lost_is_not_sent_again_and_commits() {
+    let stack = TestStack::seeded().await;
+    let losing = members_tests::faults::LosingConnector::new(|target, body| {
+        target.ends_with(".AdminCreateUser") && String::from_utf8_lossy(body).contains("+447700900106")
+    });
+    let deps = stack.deps_with_cognito_http(&losing);
+    let before = invited_entries(&stack).await;
+
+    let response = call(&deps, fixture("invite-user/admin-invites-member.json")).await;
+
+    assert_eq!(losing.attempts(), 1, "one creation sent to Cognito: one message");
+    assert_eq!(response.status(), 201, "{}", json_body(&response));
+    let user_id = json_body(&response)["userId"].as_str().unwrap().to_owned();
+    assert_eq!(stack.users_with_phone("+447700900106").await.len(), 1);
+    assert!(stack.member(ACME, &user_id).await.is_some());
+    assert_eq!(invited_entries(&stack).await, before + 1);
+}
+
 #[tokio::test]
 async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() {
     let stack = TestStack::seeded().await;

@@ -213,11 +213,12 @@ async fn an_exhausted_delivery_quota_is_said_as_such_and_gives_the_cooldown_back
     assert_eq!(resent_entries(&stack).await.len(), 1);
 }
 
-/// A RESEND whose answer never came may have sent the message. The claim stays, so nobody
-/// sends a second message within the cooldown (it would void the first one's password);
-/// the same request's retry writes the entry and answers 202 without sending again.
+/// A RESEND whose answer never came may have sent the message: it is taken as sent. The
+/// claim stays, so nobody sends a second message within the cooldown (it would void the
+/// first one's password); the entry is written once; the same request's retry answers 202
+/// without sending again.
 #[tokio::test]
-async fn when_the_resend_goes_unanswered_nothing_is_sent_twice_and_the_retry_finishes_it() {
+async fn when_the_resend_goes_unanswered_it_is_taken_as_sent_and_nothing_is_sent_twice() {
     let stack = TestStack::seeded().await;
     let unanswered = stack
         .deps_with(vec![SharedInterceptor::new(Fault::new("AdminCreateUser", When::AfterServerAnswered, 1))], vec![]);
@@ -231,13 +232,40 @@ async fn when_the_resend_goes_unanswered_nothing_is_sent_twice_and_the_retry_fin
     let (deps, cognito) = counting(&stack);
     let retry = call(&deps, fixture("resend-invitation/with-idempotency-key.json")).await;
 
-    assert_problem(&first, 503, "unavailable");
+    assert_eq!(first.status(), 202, "{}", json_body(&first));
     assert_problem(&other, 429, "resend-too-soon");
     assert_eq!(retry.status(), 202);
     assert_eq!(cognito.count("AdminCreateUser"), 0, "the retry sends nothing again");
     let target = json_body(&retry)["userId"].as_str().unwrap().to_owned();
     let entries: Vec<_> = resent_entries(&stack).await.into_iter().filter(|e| e.target_id == target).collect();
     assert_eq!(entries.len(), 1, "one entry for the one 202");
+}
+
+/// The SDK's own retries, below the interceptors: a connector forwards the first RESEND and
+/// loses its answer (the message went out), then fails any retry with a 500. With the SDK
+/// retrying, a second message went out and the 500 was taken as a refusal: claim given
+/// back, no entry. Sent once, the unanswered call is an unknown outcome taken as sent: one
+/// message, the claim kept (the next resend is too soon), one entry. The emulator sends no
+/// SMS, so the messages are counted as the RESEND requests that reached it.
+#[tokio::test]
+async fn a_resend_whose_answer_is_lost_is_not_sent_again_by_the_sdk() {
+    let stack = TestStack::seeded().await;
+    let losing = members_tests::faults::LosingConnector::new(|target, body| {
+        target.ends_with(".AdminCreateUser") && String::from_utf8_lossy(body).contains("RESEND")
+    });
+    let deps = stack.deps_with_cognito_http(&losing);
+
+    let first = call(&deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
+    let again = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
+
+    assert_eq!(losing.attempts(), 1, "one RESEND sent to Cognito: one message");
+    assert_eq!(first.status(), 202, "{}", json_body(&first));
+    assert_problem(&again, 429, "resend-too-soon");
+    let entries = resent_entries(&stack).await;
+    assert_eq!(entries.len(), 1, "one entry for the one message");
+    assert_eq!(entries[0].target_id, ACME_INVITEE.user_id);
+    let member = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    assert!(member.resend_pending.is_none(), "the entry is written, not left pending");
 }
 
 /// A claim applied whose answer was lost is retried by the SDK: the retry finds the claim

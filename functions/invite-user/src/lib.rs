@@ -8,7 +8,9 @@
 //!    Cognito user it may have left is deleted;
 //! 2. check that no user of the pool holds the phone or email outside the contacts table
 //!    (users made by hand): 409, the reservation given back;
-//! 3. create the Cognito user with the caller's `custom:org_id`; Cognito sends the invitation;
+//! 3. create the Cognito user with the caller's `custom:org_id`; Cognito sends the invitation.
+//!    The call is sent once (a repeat would send a second message); when its answer is lost,
+//!    the user is read back: made, the invitation goes on with it;
 //! 4. write the membership, turn the reservation into member claims and append the
 //!    `Admin invited user` entry, in one transaction;
 //! 5. for an `admin`, add the user to the administrators' group, last: nobody holds the
@@ -238,7 +240,18 @@ async fn create_and_commit<D: Directory, S: Store>(
         return Err((ApiError::ContactInUse, Undo::Reservation));
     }
     let undo_user = |error: DirectoryError| (ApiError::from(error), Undo::UserAndReservation);
-    match deps.directory.create_user(&new_user(caller, invitation, user_id)).await.map_err(undo_user)? {
+    let creation = match deps.directory.create_user(&new_user(caller, invitation, user_id)).await {
+        Ok(creation) => creation,
+        // Unanswered (it is sent once): whether the user, and its message, was made is
+        // unknown. Cognito knows: made, it is this invitation's, and no second message goes.
+        Err(error) if error.outcome_unknown => match deps.directory.get_user(user_id.as_str()).await {
+            Ok(Some(_)) => Creation::UsernameExists,
+            Ok(None) => return Err(undo_user(error)),
+            Err(_) => return Err((error.into(), Undo::Nothing)),
+        },
+        Err(error) => return Err(undo_user(error)),
+    };
+    match creation {
         Creation::Created => {}
         Creation::ContactInUse => return Err((ApiError::ContactInUse, Undo::Reservation)),
         // Only a derived id can exist already, and then it is this same invitation's.

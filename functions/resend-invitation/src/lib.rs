@@ -8,11 +8,13 @@
 //! 2. claim the resend on the membership, conditional on the cooldown: of two concurrent
 //!    resends only one claims, so only one message goes out. The claim carries the audit
 //!    entry, pending;
-//! 3. `AdminCreateUser` with `MessageAction=RESEND`: when Cognito refuses, the claim is
-//!    given back, so a retry is not refused as too soon. When the call goes unanswered the
-//!    message may have gone out: the claim stays (no second message within the cooldown,
-//!    which would void the first one's password), the attempt is noted, and the same
-//!    request's retry writes the entry and answers 202 without sending again;
+//! 3. `AdminCreateUser` with `MessageAction=RESEND`, sent once (the SDK does not retry it:
+//!    see [`shared::directory`]): when Cognito refuses, the claim is given back, so a retry
+//!    is not refused as too soon. When the call goes unanswered the message may have gone
+//!    out, and is taken as sent: the claim stays (no second message within the cooldown,
+//!    which would void the first one's password) and step 4 follows. Should step 4 fail
+//!    too, the attempt is noted and the same request's retry writes the entry and answers
+//!    202 without sending again;
 //! 4. write the pending entry to the log and clear it. If this fails, the message went out:
 //!    the answer is still 202, and the entry stays on the membership until the next resend or
 //!    cancel writes it (once: its key is fixed).
@@ -130,13 +132,22 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         Ok(Resent::NotFound) => Some(ApiError::NotFound),
         Ok(Resent::Refused(error)) => Some(error.into()),
         Err(error) => {
-            // Sent, but unanswered: whether the message went out is unknown. The claim
-            // stays (no second message within the cooldown), and the attempt is noted so
-            // that this request's retry finishes without sending again.
-            if let Err(note_error) = store.mark_resend_attempted(&member, &entry.id).await {
-                tracing::error!(error = %shared::error::error_chain(&note_error), "could not note the resend attempt");
+            // Sent, but unanswered: whether the message went out is unknown, so it is taken
+            // as sent. The claim stays (no second message within the cooldown) and the
+            // entry is written; if that fails, the attempt is noted so that this request's
+            // retry finishes without sending again.
+            tracing::warn!(
+                error = %shared::error::error_chain(&error),
+                "the RESEND went unanswered: the message may have gone out, taken as sent"
+            );
+            if let Err(write_error) = store.complete_resend(&member, &entry).await {
+                tracing::error!(error = %shared::error::error_chain(&write_error), "could not write the resend's entry");
+                if let Err(note_error) = store.mark_resend_attempted(&member, &entry.id).await {
+                    tracing::error!(error = %shared::error::error_chain(&note_error), "could not note the resend attempt");
+                }
+                return Err(error.into());
             }
-            return Err(error.into());
+            return Ok(accepted(target, now));
         }
     };
     if let Some(refusal) = refusal {
