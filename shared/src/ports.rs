@@ -312,6 +312,10 @@ pub enum Reservation {
     Committed,
     /// Another user holds one of the contacts.
     Taken(ContactClaim),
+    /// A contact changed hands while it was being reserved (a claim whose condition failed
+    /// was gone when read, or a concurrent transaction conflicted): nothing was reserved,
+    /// and trying again will meet whoever holds it now.
+    Contended,
 }
 
 pub trait Members: Send + Sync {

@@ -77,6 +77,8 @@ pub struct Done {
     pub status: u16,
     pub body: Value,
     pub attempts: usize,
+    /// The 5xx answers before the last (retried, as the console does).
+    pub server_errors: usize,
 }
 
 #[derive(Debug, Default)]
@@ -431,17 +433,20 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<Response<Body>, lambda_http::Error>>,
 {
-    let mut attempts = 0;
+    let (mut attempts, mut server_errors) = (0, 0);
     loop {
         attempts += 1;
         let response = send().await.expect("a handler answers every request");
         let status = response.status().as_u16();
         let body = body_json(&response);
+        if status >= 500 {
+            server_errors += 1;
+        }
         // 503, and a repeat of a request still at work (after its Retry-After, shortened):
         // retried with the same key, as the console does.
         let again = status == 503 || (status == 409 && body["code"] == "request-in-progress");
         if !again || attempts >= MAX_ATTEMPTS {
-            return Done { kind, org, target, status, body, attempts };
+            return Done { kind, org, target, status, body, attempts, server_errors };
         }
         if status == 409 {
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -453,8 +458,15 @@ where
 async fn sign_in(shared: &Shared, deps: &Deps, org: &'static str, target: &str) -> Done {
     let lock = shared.lock_of(target);
     let _held = lock.lock().await;
-    let done =
-        |status| Done { kind: "sign-in", org, target: Some(target.to_owned()), status, body: Value::Null, attempts: 1 };
+    let done = |status| Done {
+        kind: "sign-in",
+        org,
+        target: Some(target.to_owned()),
+        status,
+        body: Value::Null,
+        attempts: 1,
+        server_errors: 0,
+    };
     let Ok(Some(user)) = deps.directory.get_user(target).await else { return done(404) };
     if !user.enabled || !user.belongs_to(org) {
         return done(403);

@@ -79,9 +79,18 @@ async fn the_operators_script_bootstraps_and_then_refuses_a_second_time() {
     let run = |phone: &str| {
         let mut command = Command::new("bash");
         command.current_dir(workspace_root()).arg("scripts/bootstrap-admin.sh").env_clear();
-        for name in
-            ["PATH", "HOME", "USER", "TMPDIR", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR"]
-        {
+        for name in [
+            "PATH",
+            "HOME",
+            "USER",
+            "TMPDIR",
+            "CARGO_HOME",
+            "RUSTUP_HOME",
+            "RUSTUP_TOOLCHAIN",
+            "CARGO_TARGET_DIR",
+            "RUSTC_WRAPPER",
+            "SCCACHE_DIR",
+        ] {
             if let Ok(value) = std::env::var(name) {
                 command.env(name, value);
             }

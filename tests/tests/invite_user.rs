@@ -7,6 +7,7 @@ use members_tests::seed::{ACME, ACME_ADMIN, GLOBEX};
 use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
 use shared::Deps;
 use shared::domain::{AuditAction, MemberStatus, Role};
+use shared::ports::prelude::*;
 
 async fn call(deps: &Deps, request: Request) -> Response<Body> {
     let response = handle(deps, request).await.expect("the handler answers every request");
@@ -491,7 +492,8 @@ async fn an_invitation_overtaken_after_its_lease_removes_the_user_it_made() {
 
     let response = call(&slow, fixture("invite-user/admin-invites-member.json")).await;
 
-    assert_problem(&response, 503, "unavailable");
+    // What the winner made true: the phone is its member's.
+    assert_problem(&response, 409, "contact-in-use");
     let holders = stack.users_with_phone(phone).await;
     assert_eq!(
         holders.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
@@ -503,4 +505,44 @@ async fn an_invitation_overtaken_after_its_lease_removes_the_user_it_made() {
     let phone_claims: Vec<_> = claims.iter().filter(|c| c.contact == format!("phone#{phone}")).collect();
     assert_eq!(phone_claims.len(), 1);
     assert_eq!(phone_claims[0].user_id, other_id.as_str());
+}
+
+/// Found by the workload with no fault injected: an invitation that loses a race for a
+/// contact whose holder lets go of it at that moment (its reservation failed on the claim,
+/// which was gone when read) answered 503. It tries again and answers what the winner made
+/// true: here the contact came free, so 201. The holder's release is run, to the end, just
+/// before the invitation reads the claim that stopped it.
+#[tokio::test]
+async fn an_invitation_that_loses_a_race_to_a_holder_letting_go_tries_again_and_invites() {
+    let stack = TestStack::seeded().await;
+    let phone = "+447700900106";
+    let contact = shared::store::contact_key("phone", phone);
+    let holder = shared::domain::UserId::parse("letting-go").unwrap();
+    let now = shared::time::now();
+    let reserved = stack.deps.store.reserve_contacts(&holder, ACME, std::slice::from_ref(&contact), now).await.unwrap();
+    assert_eq!(reserved, shared::ports::Reservation::Reserved);
+    let releaser = stack.deps.clone();
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let once = released.clone();
+    let let_go = members_tests::faults::Before::new("GetItem", move || {
+        if once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let (deps, holder, contact) = (releaser.clone(), holder.clone(), contact.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(deps.store.release_contacts(&holder, &[contact])).expect("the holder lets go");
+        })
+        .join()
+        .unwrap();
+    });
+    let dynamo = Calls::new();
+    let racing = stack.deps_with(vec![], vec![SharedInterceptor::new(let_go), SharedInterceptor::new(dynamo.clone())]);
+
+    let response = call(&racing, fixture("invite-user/admin-invites-member.json")).await;
+
+    assert_eq!(response.status(), 201, "{}", json_body(&response));
+    assert!(released.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(dynamo.count("TransactWriteItems"), 3, "refused on the claim, reserved, committed");
+    assert_eq!(stack.users_with_phone(phone).await.len(), 1);
 }

@@ -70,7 +70,7 @@ where
             if !death.struck() {
                 // It got through every call: an ordinary answer.
                 assert_eq!(status, expected, "{kind} without dying: {body}");
-                done.push(Done { kind, org: ACME_STATIC, target, status, body, attempts: 1 });
+                done.push(Done { kind, org: ACME_STATIC, target, status, body, attempts: 1, server_errors: 0 });
                 completed = true;
                 break;
             }
@@ -80,7 +80,7 @@ where
                 status, expected,
                 "{kind} retried after dying past {survive} calls ({lose_last_answer}): {body}"
             );
-            done.push(Done { kind, org: ACME_STATIC, target, status, body, attempts: 2 });
+            done.push(Done { kind, org: ACME_STATIC, target, status, body, attempts: 2, server_errors: 0 });
             run += 1;
         }
         if completed {
@@ -160,6 +160,7 @@ fn invited(ids: &[String]) -> Vec<Done> {
             status: 201,
             body: serde_json::Value::Null,
             attempts: 1,
+            server_errors: 0,
         })
         .collect()
 }

@@ -29,8 +29,18 @@ fn free_port() -> u16 {
 fn cargo() -> Command {
     let mut command = Command::new("cargo");
     command.current_dir(workspace_root()).env_clear();
-    for name in ["PATH", "HOME", "USER", "TMPDIR", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR"]
-    {
+    for name in [
+        "PATH",
+        "HOME",
+        "USER",
+        "TMPDIR",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WRAPPER",
+        "SCCACHE_DIR",
+    ] {
         if let Ok(value) = std::env::var(name) {
             command.env(name, value);
         }

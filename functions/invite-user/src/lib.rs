@@ -168,15 +168,30 @@ async fn reserve<D: Directory, S: Store>(
     contacts: &[String],
     now: shared::time::Timestamp,
 ) -> Result<Reservation, ApiError> {
-    // A second round only after taking over a dead invitation's reservation.
-    for _ in 0..3 {
+    // Another round only after taking over a dead invitation's reservation, or when the
+    // contact changed hands under this one: a race for a contact is answered with what the
+    // winner made true (held: 409; come free: reserved), never passed on as a 503.
+    for round in 0..RESERVE_ROUNDS {
         match deps.store.reserve_contacts(user_id, &caller.org_id, contacts, now).await? {
             Reservation::Taken(holder) if holder.is_stale(now, deps.config.lease) => take_over(deps, &holder).await?,
             Reservation::Taken(_) => return Err(ApiError::ContactInUse),
+            Reservation::Contended => tokio::time::sleep(backoff(round)).await,
             done => return Ok(done),
         }
     }
+    // Still changing hands after every round: another invitation of it is at work.
     Err(ApiError::ContactInUse)
+}
+
+/// Rounds of [`reserve`]: with [`backoff`], under a second in all.
+const RESERVE_ROUNDS: u32 = 5;
+
+/// A pause before reserving again, growing with the round, with jitter so that two
+/// contenders part: 10–20 ms, then 20–40, 40–80, 80–160.
+fn backoff(round: u32) -> std::time::Duration {
+    let base = 10u64 << round.min(4);
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base / 255;
+    std::time::Duration::from_millis(base + jitter)
 }
 
 /// Cleans up after an invitation that died holding a reservation: its Cognito user, if it
@@ -290,9 +305,8 @@ async fn create_and_commit<D: Directory, S: Store>(
             .ok()
             .flatten()
             .ok_or_else(|| (ApiError::unavailable("membership vanished"), Undo::Nothing)),
-        Ok(Addition::ReservationLost) => {
-            Err((ApiError::unavailable("the reservation was taken over"), Undo::AbandonedUser))
-        }
+        // Another invitation of the contact took it over: it holds the contact now.
+        Ok(Addition::ReservationLost) => Err((ApiError::ContactInUse, Undo::AbandonedUser)),
         Err(error) => {
             // Never delete on a guess: only a read that answers tells whether it committed.
             let undo = match deps.store.get_member(&caller.org_id, user_id).await {

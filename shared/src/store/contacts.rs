@@ -6,7 +6,7 @@
 //! invitation at a time, whatever runs concurrently. Claims written before reservations
 //! existed carry no `state`: they are member claims.
 
-use super::{DynamoStore, Item, failed, failed_conditions, is_condition_failure, n, number, s, text};
+use super::{DynamoStore, Item, conflicted, failed, failed_conditions, is_condition_failure, n, number, s, text};
 use crate::domain::UserId;
 use crate::ports::{ClaimState, ContactClaim, ContactClaims, Outcome, Reservation, StoreError};
 use crate::time::Timestamp;
@@ -110,7 +110,11 @@ impl ContactClaims for DynamoStore {
             Err(error) => error,
         };
         let Some(indexes) = failed_conditions(&error) else {
-            return Err(failed("TransactWriteItems", error));
+            return if conflicted(&error) {
+                Ok(Reservation::Contended)
+            } else {
+                Err(failed("TransactWriteItems", error))
+            };
         };
         for index in indexes {
             let Some(holder) = self.contact_claim(&contacts[index]).await? else {
@@ -124,7 +128,7 @@ impl ContactClaims for DynamoStore {
                 return Ok(Reservation::Committed);
             }
         }
-        Err(failed("TransactWriteItems", "a contact changed hands while it was reserved; retry"))
+        Ok(Reservation::Contended)
     }
 
     async fn release_contacts(&self, user_id: &UserId, contacts: &[String]) -> Result<(), StoreError> {

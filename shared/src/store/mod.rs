@@ -73,6 +73,15 @@ fn failed_conditions<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<
     (!failed.is_empty()).then_some(failed)
 }
 
+/// Whether a transaction was cancelled because another one was changing one of its items at
+/// the same moment (`TransactionConflict`): nothing was applied, and a new attempt may pass.
+fn conflicted<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() else {
+        return false;
+    };
+    cancelled.cancellation_reasons().iter().any(|reason| reason.code() == Some("TransactionConflict"))
+}
+
 type TransactResult = Result<(), SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>;
 
 impl DynamoStore {
