@@ -6,11 +6,10 @@ SHELL := bash
 VENV := .tools/venv
 # Each checkout builds into its own target/ (an inherited CARGO_TARGET_DIR is overridden):
 # a folder shared by two clones serves one clone the other's binaries, since cargo gives a
-# workspace member the same unit hash in every clone. What sharing saved, compiled
-# dependencies, sccache keeps in one cache keyed by the sources and flags, not the folder.
+# workspace member the same unit hash in every clone. (sccache would not give the shared
+# dependencies back: it keys Rust compilations by the directory cargo runs rustc in, the
+# checkout's, so a second clone missed on every crate; see docs/builds.md.)
 export CARGO_TARGET_DIR := $(CURDIR)/target
-export RUSTC_WRAPPER := $(CURDIR)/$(VENV)/bin/sccache
-export SCCACHE_DIR ?= $(HOME)/.cache/members-sccache
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 

@@ -17,6 +17,13 @@ trap cleanup EXIT
 start_moto "$(free_port)" .local/browser-moto.log
 export API_URL="http://127.0.0.1:$(free_port)" CONSOLE_URL="http://127.0.0.1:$(free_port)"
 devstack up --env-file "$env_file" >/dev/null
+# cargo lambda watch runs `cargo run --bin <function>` at a function's first request, which
+# resolves features for that one package: a build of the whole workspace is not that build,
+# and a fresh checkout would compile each function while the browser waits. Built here
+# first, the same way, one package at a time.
+for function in $(ls functions); do
+  [ -f "functions/$function/Cargo.toml" ] && cargo build --quiet --manifest-path Cargo.toml --bin "$function"
+done
 invoke_port=$(free_port)
 setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$invoke_port" \
   --env-file "$env_file" > .local/browser-watch.log 2>&1 &
