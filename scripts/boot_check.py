@@ -1,7 +1,7 @@
 """Boot check of the built bootstraps: every function of infra/template.yaml must have its
 `bootstrap` under BUILD_DIR, for ARCH, needing no glibc above what provided.al2023 ships
-(2.34) nor libm.so.6 (see shared/src/pow.rs), linked at a fixed address (see
-functions/build-executable.rs), and must start as Lambda starts it (under
+(2.34) nor libm.so.6 (see shared/src/pow.rs), hardened (position-independent, full RELRO,
+a non-executable stack: `hardening_problems`), and must start as Lambda starts it (under
 qemu-user when it is not this machine's architecture) against a local Runtime API with the
 functions' environment, and answer its requests as the fixtures say.
 
@@ -99,14 +99,28 @@ def elf_arch(path):
     return ELF_MACHINES.get(int.from_bytes(header[18:20], "little"), "other")
 
 
-def elf_type(path):
-    """ET_EXEC (2) for a position-dependent executable, ET_DYN (3) for a PIE (or a library)."""
-    return int.from_bytes(path.read_bytes()[16:18], "little")
-
-
-# functions/build-executable.rs links release builds as position-dependent executables: no
-# relocation of their data at each cold start.
-ET_EXEC = 2
+def hardening_problems(path):
+    """What an executable lacks of the hardening every function must have: a position-
+    independent executable (its code and data at a random address, ASLR), full RELRO (its
+    relocated pointers read-only once loaded: a GNU_RELRO segment and BIND_NOW, so no lazy
+    binding leaves the GOT writable), and a stack that cannot be executed (GNU_STACK
+    without E). rustc gives all of them by default; this says that the link kept them."""
+    header = subprocess.run(["readelf", "-W", "-h", str(path)], check=True, capture_output=True, text=True).stdout
+    segments = subprocess.run(["readelf", "-W", "-l", str(path)], check=True, capture_output=True, text=True).stdout
+    dynamic = subprocess.run(["readelf", "-W", "-d", str(path)], check=True, capture_output=True, text=True).stdout
+    problems = []
+    if not re.search(r"Type:\s+DYN ", header) or not re.search(r"\(FLAGS_1\).*\bPIE\b", dynamic):
+        problems.append("not a position-independent executable")
+    if "GNU_RELRO" not in segments:
+        problems.append("no RELRO segment")
+    if not re.search(r"\(FLAGS\).*\bBIND_NOW\b", dynamic) and not re.search(r"\(FLAGS_1\).*\bNOW\b", dynamic):
+        problems.append("no BIND_NOW (partial RELRO only)")
+    stack = re.search(r"GNU_STACK\s+(?:\S+\s+){5}(\S+)", segments)
+    if not stack:
+        problems.append("no GNU_STACK segment (an executable stack by default)")
+    elif "E" in stack.group(1):
+        problems.append("an executable stack")
+    return problems
 
 
 def relative_relocations(path):
@@ -222,9 +236,8 @@ def main():
         needed = needed_libraries(bootstrap)
         problems += [f"needs {library} (see shared/src/pow.rs)" for library in needed if library in NOT_NEEDED]
         relocations = relative_relocations(bootstrap)
-        if elf_type(bootstrap) != ET_EXEC:
-            problems.append(f"a position-independent executable ({relocations} relative relocations at each"
-                            " start; see functions/build-executable.rs)")
+        hardening = hardening_problems(bootstrap)
+        problems += hardening
         init_ms = None
         if not problems:
             boot_problems, init_ms = boot(logical_id, binary, bootstrap, arch, function_env)
@@ -234,7 +247,7 @@ def main():
         init_text = f"init {init_ms:.0f} ms" if init_ms is not None else "not started"
         verdict = "ok" if not problems else "FAIL " + "; ".join(problems)
         print(f"{logical_id}: {machine}, {size} bytes, {glibc_text}, needs {' '.join(needed)},"
-              f" {relocations} relative relocations, {init_text}"
+              f"{' PIE, full RELRO, NX stack,' if not hardening else ''} {relocations} relative relocations, {init_text}"
               f"{' under qemu' if command_for(bootstrap, arch)[1] else ''}: {verdict}")
         failures += bool(problems)
     bootstrap = build_dir / "ListMembersFunction" / "bootstrap"
