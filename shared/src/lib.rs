@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod ports;
 pub mod pow;
+pub mod reclaim;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -66,6 +66,11 @@ impl DirectoryUser {
         matches!(self.status, UserStatusType::ForceChangePassword | UserStatusType::Unconfirmed)
     }
 
+    /// Made by an invitation and never signed in with: the only users a reclaim deletes.
+    pub fn awaits_first_sign_in(&self) -> bool {
+        self.status == UserStatusType::ForceChangePassword
+    }
+
     pub fn belongs_to(&self, org_id: &str) -> bool {
         self.org_id.as_deref() == Some(org_id)
     }
@@ -296,6 +301,8 @@ pub struct ContactClaim {
     pub state: ClaimState,
     /// When a reservation was taken (milliseconds since the epoch); none on member claims.
     pub reserved_at: Option<i64>,
+    /// The reclaim that holds this reservation (see [`crate::reclaim`]), if one does.
+    pub held_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -426,6 +433,33 @@ pub trait ContactClaims: Send + Sync {
         &self,
         stale: &ContactClaim,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+
+    /// Marks every one of `reservations` as held by `hold`, all or nothing, if each is still
+    /// the reservation it was when read (the same user, taken at the same moment).
+    fn hold_reservations(
+        &self,
+        reservations: &[ContactClaim],
+        hold: &str,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+
+    /// Whether `hold` still holds every one of `reservations` (read consistently).
+    fn holds(&self, reservations: &[ContactClaim], hold: &str)
+    -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Lets go of `hold` where it still holds.
+    fn release_hold(
+        &self,
+        reservations: &[ContactClaim],
+        hold: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes the reservations `hold` still holds, and says how many; one rewritten since
+    /// (re-reserved by its invitation's retry) stays.
+    fn remove_held_reservations(
+        &self,
+        reservations: &[ContactClaim],
+        hold: &str,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 pub trait AuditLog: Send + Sync {

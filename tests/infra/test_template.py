@@ -2,6 +2,8 @@
 
 import json
 
+from conftest import ROOT
+
 # Every call each function makes, on which resource. A function that gains a permission it
 # does not need, or loses one it needs, fails here.
 EXPECTED = {
@@ -27,6 +29,8 @@ EXPECTED = {
         ("cognito-idp:AdminCreateUser", "UserPool"),
         ("cognito-idp:AdminAddUserToGroup", "UserPool"),
         ("cognito-idp:AdminDeleteUser", "UserPool"),
+        ("cognito-idp:AdminDisableUser", "UserPool"),
+        ("cognito-idp:AdminEnableUser", "UserPool"),
         ("dynamodb:GetItem", "MembersTable"),
         ("dynamodb:PutItem", "MembersTable"),
         ("dynamodb:GetItem", "ContactsTable"),
@@ -51,8 +55,10 @@ EXPECTED = {
     "ResendInvitationFunction": {
         ("cognito-idp:AdminGetUser", "UserPool"),
         ("cognito-idp:AdminCreateUser", "UserPool"),
+        ("cognito-idp:AdminEnableUser", "UserPool"),
         ("dynamodb:GetItem", "MembersTable"),
         ("dynamodb:UpdateItem", "MembersTable"),
+        ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
         ("dynamodb:GetItem", "IdempotencyTable"),
         ("dynamodb:PutItem", "IdempotencyTable"),
@@ -67,12 +73,16 @@ EXPECTED = {
     "ReconcilerFunction": {
         ("cognito-idp:ListUsers", "UserPool"),
         ("cognito-idp:AdminGetUser", "UserPool"),
+        ("cognito-idp:AdminDisableUser", "UserPool"),
         ("cognito-idp:AdminEnableUser", "UserPool"),
         ("cognito-idp:AdminDeleteUser", "UserPool"),
         ("dynamodb:Scan", "MembersTable"),
+        ("dynamodb:GetItem", "MembersTable"),
         ("dynamodb:UpdateItem", "MembersTable"),
         ("dynamodb:DeleteItem", "MembersTable"),
         ("dynamodb:Scan", "ContactsTable"),
+        ("dynamodb:GetItem", "ContactsTable"),
+        ("dynamodb:UpdateItem", "ContactsTable"),
         ("dynamodb:DeleteItem", "ContactsTable"),
         ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
@@ -197,6 +207,29 @@ def test_the_sms_role_sends_sms_and_publishes_to_no_topic(template):
     deny = [s for s in statements if s["Effect"] == "Deny"]
     assert [s["Action"] for s in allow] == ["sns:Publish"]
     assert any(s["Action"] == "sns:Publish" and s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"} for s in deny)
+
+
+def test_reconciler_passes_never_overlap(template):
+    # Two passes at once would each work from their own lists; one at a time, the schedule's
+    # next firing waits (the reclaim's hold still guards a pass against a request at work).
+    assert template["Resources"]["ReconcilerFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+def test_failed_repairs_and_malformed_records_raise_alarms_on_the_reconcilers_metrics(template):
+    alarms = {
+        resource["Properties"]["MetricName"]: resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    # The names functions/reconciler's metrics_line writes, in its namespace and dimension.
+    source = (ROOT / "functions/reconciler/src/lib.rs").read_text()
+    for metric in ("RepairFailures", "MalformedRecords"):
+        assert metric in alarms, f"no alarm on {metric}"
+        assert f'"{metric}"' in source, f"the reconciler does not emit {metric}"
+        alarm = alarms[metric]
+        assert alarm["Namespace"] == "MembersApi" and '"Namespace": "MembersApi"' in source
+        assert alarm["Dimensions"] == [{"Name": "Function", "Value": "reconciler"}]
+        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
 
 def test_the_reconciler_runs_on_a_schedule_the_operator_sets(template):

@@ -8,6 +8,7 @@ use members_tests::workload::{self, Settings};
 use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with};
 use reconciler::{Repaired, reconcile};
 use shared::domain::AuditAction;
+use shared::ports::prelude::*;
 use std::time::Duration;
 
 #[tokio::test]
@@ -140,4 +141,175 @@ async fn the_reconciler_racing_the_workload_breaks_nothing() {
     println!("{passes} reconciler passes\n{}", report.summary());
     assert!(passes > 1);
     assert!(report.held(), "{}", report.summary());
+}
+
+/// An invitation with an `Idempotency-Key` that died between Cognito and DynamoDB and could
+/// not undo: its Cognito user is there, its reservation is there, no membership.
+async fn stranded_invitee(stack: &TestStack) -> String {
+    let dies = stack.deps_with(
+        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
+        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+    );
+    let first = Box::pin(invite_user::handle(&dies, fixture("invite-user/with-idempotency-key.json"))).await.unwrap();
+    assert_eq!(first.status(), 503);
+    let users = stack.users_with_phone(STRANDED_PHONE).await;
+    assert_eq!(users.len(), 1, "the dead invitation's user is there");
+    assert!(stack.member(ACME, &users[0].username).await.is_none());
+    users[0].username.clone()
+}
+
+const STRANDED_PHONE: &str = "+447700900108";
+
+/// A reconciler pass, after every lease lapsed, that runs `during` to its end at the moment
+/// it is about to send `operation` (once): the pause between what it read and what it does.
+async fn reconcile_pausing_at(
+    stack: &TestStack,
+    operation: &'static str,
+    during: impl FnOnce() + Send + 'static,
+) -> reconciler::Summary {
+    let during = std::sync::Mutex::new(Some(during));
+    let pause = members_tests::faults::Before::new(operation, move || {
+        if let Some(during) = during.lock().unwrap().take() {
+            std::thread::spawn(during).join().unwrap();
+        }
+    });
+    let paused = stack.deps_with(vec![SharedInterceptor::new(pause)], vec![]);
+    let later = shared::time::now()
+        + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
+        + chrono::Duration::seconds(1);
+    Box::pin(reconcile(&paused, later, Duration::ZERO)).await.unwrap()
+}
+
+/// Runs `future` to its end on a runtime of its own (inside a paused call of another one).
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+}
+
+/// The reconciler, working from its lists, is paused just before it disables the stranded
+/// invitee; the invitation's retry with its `Idempotency-Key` runs then, reuses the old user
+/// and commits. The reconciler must not delete a user that is a member now: the retry's
+/// reservation broke its hold, and it backs off, enabling the user again.
+#[tokio::test]
+async fn a_retry_committing_while_the_reconciler_is_paused_keeps_its_user() {
+    let stack = TestStack::seeded().await;
+    let user_id = stranded_invitee(&stack).await;
+    let (deps, retry) = (stack.deps.clone(), fixture("invite-user/with-idempotency-key.json"));
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let status = answered.clone();
+
+    let summary = reconcile_pausing_at(&stack, "AdminDisableUser", move || {
+        let response = block_on(invite_user::handle(&deps, retry)).unwrap();
+        *status.lock().unwrap() = Some(response.status().as_u16());
+    })
+    .await;
+
+    assert_eq!(*answered.lock().unwrap(), Some(201), "the retry committed during the pause");
+    assert_eq!(summary.repaired.stranded_users_deleted, 0);
+    let user = stack.cognito_user(&user_id).await.expect("the member's Cognito user is kept");
+    assert!(user.enabled, "enabled again by the reconciler that backed off");
+    assert!(stack.member(ACME, &user_id).await.is_some());
+}
+
+/// Paused later, just before it deletes (the user disabled, every check passed): the retry
+/// runs then, finds its user disabled, and does not commit with a user about to go. The
+/// reconciler deletes it; the retry's next attempt makes the invitation anew. At no moment
+/// is there a membership without its Cognito user.
+#[tokio::test]
+async fn a_retry_arriving_as_the_reconciler_deletes_does_not_commit_and_its_next_attempt_does() {
+    let stack = TestStack::seeded().await;
+    let user_id = stranded_invitee(&stack).await;
+    let (deps, retry) = (stack.deps.clone(), fixture("invite-user/with-idempotency-key.json"));
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let status = answered.clone();
+    let member_during = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = member_during.clone();
+    let (reader, id) = (stack.deps.clone(), user_id.clone());
+
+    let summary = reconcile_pausing_at(&stack, "AdminDeleteUser", move || {
+        let response = block_on(invite_user::handle(&deps, retry)).unwrap();
+        *status.lock().unwrap() = Some(response.status().as_u16());
+        let id = shared::domain::UserId::parse(&id).unwrap();
+        *seen.lock().unwrap() = Some(block_on(reader.store.get_member(ACME, &id)).unwrap().is_some());
+    })
+    .await;
+
+    assert_eq!(*answered.lock().unwrap(), Some(503), "refused to commit with a user being deleted");
+    assert_eq!(*member_during.lock().unwrap(), Some(false), "no membership was written");
+    assert_eq!(summary.repaired.stranded_users_deleted, 1);
+    assert!(stack.cognito_user(&user_id).await.is_none());
+    assert!(stack.member(ACME, &user_id).await.is_none(), "no membership without its user");
+    let again = Box::pin(invite_user::handle(&stack.deps, fixture("invite-user/with-idempotency-key.json"))).await;
+    assert_eq!(again.unwrap().status(), 201);
+    assert!(stack.cognito_user(&user_id).await.is_some());
+    assert!(stack.member(ACME, &user_id).await.is_some());
+}
+
+/// The invitee signs in (sets their password) while the reconciler is paused before it
+/// disables them: it looks again after disabling, finds them confirmed, and backs off.
+/// A user who signed in is never deleted, and is left enabled.
+#[tokio::test]
+async fn an_invitee_signing_in_while_the_reconciler_is_paused_is_not_deleted() {
+    let stack = TestStack::seeded().await;
+    let user_id = stranded_invitee(&stack).await;
+    let (client, pool, id) =
+        (stack.deps.directory.client().clone(), stack.deps.directory.user_pool_id().to_owned(), user_id.clone());
+
+    let summary = reconcile_pausing_at(&stack, "AdminDisableUser", move || {
+        block_on(
+            client
+                .admin_set_user_password()
+                .user_pool_id(pool)
+                .username(id)
+                .password(DEMO_PASSWORD)
+                .permanent(true)
+                .send(),
+        )
+        .unwrap();
+    })
+    .await;
+
+    assert_eq!(summary.repaired.stranded_users_deleted, 0);
+    let user = stack.cognito_user(&user_id).await.expect("a user who signed in is never deleted");
+    assert!(!user.is_unverified());
+    assert!(user.enabled, "enabled again by the reconciler that backed off");
+    assert!(summary.reported.users_without_membership >= 1, "reported for a person");
+}
+
+/// A record of the members table that is not a membership (written by hand, or by a bug)
+/// used to fail every pass. It is passed over and reported, the rest of the pass done, and
+/// the pass's metrics line (which the template's alarms watch) counts it.
+#[tokio::test]
+async fn a_malformed_record_is_reported_and_passed_over_and_counted_in_the_metrics() {
+    let stack = TestStack::seeded().await;
+    let client = stack.deps.store.client();
+    client
+        .put_item()
+        .table_name(&stack.deps.config.tables.members)
+        .item("orgId", aws_sdk_dynamodb::types::AttributeValue::S(ACME.into()))
+        .item("userId", aws_sdk_dynamodb::types::AttributeValue::S("half-written".into()))
+        .send()
+        .await
+        .unwrap();
+    let later = shared::time::now()
+        + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
+        + chrono::Duration::seconds(1);
+
+    let summary = Box::pin(reconcile(&stack.deps, later, Duration::ZERO)).await.expect("the pass is not failed by it");
+
+    assert_eq!(summary.reported.malformed_records, 1);
+    assert!(summary.checked.members > 0, "the other memberships were checked");
+    let metrics: serde_json::Value = serde_json::from_str(&reconciler::metrics_line(&summary, later)).unwrap();
+    assert_eq!(metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"], "MembersApi");
+    assert_eq!(metrics["_aws"]["Timestamp"], later.timestamp_millis());
+    assert_eq!(metrics["MalformedRecords"], 1);
+    assert_eq!(metrics["RepairFailures"], summary.reported.failures);
+    let named: Vec<&str> = metrics["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap())
+        .collect();
+    for name in named {
+        assert!(metrics[name].is_number(), "{name} has a value");
+    }
 }

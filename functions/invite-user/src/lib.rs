@@ -38,6 +38,7 @@ use shared::identity::Caller;
 use shared::ports::{
     Addition, ContactClaim, ContactKind, Creation, Directory, DirectoryError, NewUser, Reservation, Store,
 };
+use shared::reclaim::{Reclaimed, reclaim};
 use shared::store::contact_key;
 use shared::view::MemberView;
 use shared::{ApiError, Deps};
@@ -173,7 +174,13 @@ async fn reserve<D: Directory, S: Store>(
     // winner made true (held: 409; come free: reserved), never passed on as a 503.
     for round in 0..RESERVE_ROUNDS {
         match deps.store.reserve_contacts(user_id, &caller.org_id, contacts, now).await? {
-            Reservation::Taken(holder) if holder.is_stale(now, deps.config.lease) => take_over(deps, &holder).await?,
+            Reservation::Taken(holder) if holder.is_stale(now, deps.config.lease) => {
+                match take_over(deps, &holder).await? {
+                    Reclaimed::Deleted { .. } => {}
+                    Reclaimed::InUse => return Err(ApiError::ContactInUse),
+                    Reclaimed::Contended => tokio::time::sleep(backoff(round)).await,
+                }
+            }
             Reservation::Taken(_) => return Err(ApiError::ContactInUse),
             Reservation::Contended => tokio::time::sleep(backoff(round)).await,
             done => return Ok(done),
@@ -195,33 +202,12 @@ fn backoff(round: u32) -> std::time::Duration {
 }
 
 /// Cleans up after an invitation that died holding a reservation: its Cognito user, if it
-/// got that far and nobody has signed in with it, then the reservation itself.
-async fn take_over<D: Directory, S: Store>(deps: &Deps<D, S>, stale: &ContactClaim) -> Result<(), ApiError> {
+/// got that far and nobody has signed in with it, then the reservation itself; never on a
+/// read that its retry can make stale (see [`shared::reclaim`]).
+async fn take_over<D: Directory, S: Store>(deps: &Deps<D, S>, stale: &ContactClaim) -> Result<Reclaimed, ApiError> {
     tracing::info!(stale_user = %stale.user_id, "taking over the reservation of an invitation that died");
     let stale_id = UserId::parse(&stale.user_id)?;
-    if !remove_if_abandoned(deps, &stale.org_id, &stale_id).await? {
-        // Someone signed in with it, or it is a member after all: not ours to remove.
-        return Err(ApiError::ContactInUse);
-    }
-    deps.store.remove_stale_reservation(stale).await?;
-    Ok(())
-}
-
-/// Deletes an invitation's Cognito user unless someone has signed in with it or it is a
-/// member: `false` when it is in use. No user at all is fine.
-async fn remove_if_abandoned<D: Directory, S: Store>(
-    deps: &Deps<D, S>,
-    org_id: &str,
-    user_id: &UserId,
-) -> Result<bool, ApiError> {
-    if let Some(user) = deps.directory.get_user(user_id.as_str()).await? {
-        let member = deps.store.get_member(org_id, user_id).await?;
-        if !user.is_unverified() || member.is_some() {
-            return Ok(false);
-        }
-        deps.directory.delete(user_id.as_str()).await?;
-    }
-    Ok(true)
+    reclaim(deps, &stale.org_id, &stale_id, std::slice::from_ref(stale)).await
 }
 
 /// What a failed invitation must undo.
@@ -271,6 +257,11 @@ async fn create_and_commit<D: Directory, S: Store>(
         Creation::ContactInUse => return Err((ApiError::ContactInUse, Undo::Reservation)),
         // Only a derived id can exist already, and then it is this same invitation's.
         Creation::UsernameExists => match deps.directory.get_user(user_id.as_str()).await.map_err(undo_user)? {
+            Some(user) if !user.enabled => {
+                // Being reclaimed (this invitation's earlier attempt outlived its lease): it
+                // must not commit with a user about to be deleted. Its retry makes it anew.
+                return Err((ApiError::unavailable("the invitee's earlier user is being cleaned up"), Undo::Nothing));
+            }
             Some(user)
                 if user.belongs_to(&caller.org_id) && user.phone.as_deref() == Some(invitation.phone.as_str()) => {}
             _ => return Err((ApiError::ContactInUse, Undo::Reservation)),
@@ -345,9 +336,12 @@ async fn undo_invitation<D: Directory, S: Store>(
         return;
     }
     if undo == Undo::AbandonedUser {
-        match remove_if_abandoned(deps, org_id, user_id).await {
-            Ok(true) => tracing::warn!("the reservation was taken over; the invitee this call made is removed"),
-            Ok(false) => tracing::warn!("the reservation was taken over; the invitee is in use and stays"),
+        // Its reservations are another's now, so no commit can make it a member: nothing to hold.
+        match reclaim(deps, org_id, user_id, &[]).await {
+            Ok(Reclaimed::Deleted { .. }) => {
+                tracing::warn!("the reservation was taken over; the invitee this call made is removed")
+            }
+            Ok(_) => tracing::warn!("the reservation was taken over; the invitee is in use and stays"),
             Err(error) => tracing::error!(
                 error = %shared::error::error_chain(&error),
                 "the reservation was taken over and the invitee this call made could not be removed"

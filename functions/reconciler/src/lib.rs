@@ -9,21 +9,30 @@
 //!   the cancel disabled them, the pending entry dropped;
 //! - a pending resend: its entry is written (the message may have gone out);
 //! - a stranded invitee: a Cognito user with no membership, still `FORCE_CHANGE_PASSWORD`,
-//!   made longer ago than the lease (an invitation that died between Cognito and DynamoDB):
-//!   deleted, and its reservations given back;
+//!   whose invitation's reservations lapsed (it died between Cognito and DynamoDB): deleted,
+//!   with its reservations, through [`shared::reclaim`], which holds the reservations and
+//!   disables the user before it checks again and deletes, so that a retry of the invitation
+//!   committing, or the invitee signing in, while the pass works from its old lists, is
+//!   never undone. A user with no membership and no lapsed reservation is reported, not
+//!   deleted: nothing but a list says it is abandoned;
 //! - a stale reservation whose user is gone and who has no membership: removed;
 //! - a ghost (a membership whose Cognito user is gone, no cancel pending), a Cognito user of
 //!   the pool without an organisation or without a membership who has signed in: reported,
 //!   one log line each, for a person to decide (cancel removes a ghost).
 //!
-//! It is idempotent, reads the pool a page at a time within `ListUsers`' quota, and ends
-//! with one JSON summary line: what it checked, repaired and reported.
+//! It is idempotent, reads the pool a page at a time within `ListUsers`' quota, passes over
+//! (and reports) a record it cannot read rather than failing, and ends with one JSON summary
+//! line (what it checked, repaired and reported) and one line of CloudWatch metrics
+//! ([`metrics_line`]), which the template's alarms watch. Passes never overlap (the
+//! template reserves it one concurrent execution).
 
 use serde::Serialize;
 use shared::Deps;
 use shared::domain::Member;
+use shared::domain::UserId;
 use shared::ports::prelude::*;
-use shared::ports::{ClaimState, Directory, DirectoryUser, Outcome};
+use shared::ports::{ClaimState, ContactClaim, Directory, DirectoryUser, Outcome};
+use shared::reclaim::{Reclaimed, reclaim};
 use shared::time::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -57,6 +66,9 @@ pub struct Reported {
     pub users_without_membership: usize,
     /// Repairs that failed this time (an AWS error): tried again next run.
     pub failures: usize,
+    /// Membership records that could not be read as one: passed over, every run, until a
+    /// person mends them.
+    pub malformed_records: usize,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -72,7 +84,40 @@ pub async fn handle(
 ) -> Result<Summary, lambda_runtime::Error> {
     let summary = reconcile(deps, deps.config.clock.now(), PAGE_PAUSE).await?;
     tracing::info!(summary = %serde_json::to_string(&summary).unwrap_or_default(), "reconciled");
+    // A line of its own on stdout: CloudWatch reads it as metrics, which the template's
+    // alarms watch (a failed repair or a malformed record wants a person).
+    println!("{}", metrics_line(&summary, deps.config.clock.now()));
     Ok(summary)
+}
+
+/// The pass's outcome in CloudWatch's embedded metric format: `RepairFailures`,
+/// `MalformedRecords`, `ReportedForAPerson` (ghosts and users without a membership) and
+/// `Repaired`, in the `MembersApi` namespace.
+pub fn metrics_line(summary: &Summary, now: Timestamp) -> String {
+    let repaired = &summary.repaired;
+    let reported = &summary.reported;
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": now.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "MembersApi",
+                "Dimensions": [["Function"]],
+                "Metrics": [
+                    {"Name": "RepairFailures", "Unit": "Count"},
+                    {"Name": "MalformedRecords", "Unit": "Count"},
+                    {"Name": "ReportedForAPerson", "Unit": "Count"},
+                    {"Name": "Repaired", "Unit": "Count"},
+                ],
+            }],
+        },
+        "Function": "reconciler",
+        "RepairFailures": reported.failures,
+        "MalformedRecords": reported.malformed_records,
+        "ReportedForAPerson": reported.ghosts + reported.users_without_membership,
+        "Repaired": repaired.cancels_finished + repaired.cancels_undone + repaired.resends_logged
+            + repaired.stranded_users_deleted + repaired.reservations_removed,
+    })
+    .to_string()
 }
 
 fn lapsed(at: Timestamp, lease: Duration, now: Timestamp) -> bool {
@@ -88,7 +133,11 @@ pub async fn reconcile(deps: &Deps, now: Timestamp, pause: Duration) -> Result<S
     // were read can only make a user look stranded, never a ghost; and stranded users are
     // judged by their age, which the lease covers.
     let users = deps.directory.all_users_paced(pause).await?;
-    let members = deps.store.all_members().await?;
+    let (members, malformed) = deps.store.scan_members().await?;
+    for key in &malformed {
+        summary.reported.malformed_records += 1;
+        tracing::error!(record = %key, "a membership record that is not one: passed over, for a person");
+    }
     let claims = deps.store.contact_claims().await?;
     summary.checked = Checked { members: members.len(), users: users.len(), claims: claims.len() };
     let user_by_id: HashMap<&str, &DirectoryUser> = users.iter().map(|u| (u.username.as_str(), u)).collect();
@@ -110,19 +159,37 @@ pub async fn reconcile(deps: &Deps, now: Timestamp, pause: Duration) -> Result<S
             continue;
         }
         let old = user.created_at.is_some_and(|at| lapsed(at, lease, now));
-        if !user.is_unverified() || user.org_id.is_none() {
+        // The lapsed reservations of the invitation that made it: its intent, and the hold.
+        let reservations: Vec<ContactClaim> = claims
+            .iter()
+            .filter(|c| c.user_id == user.username && c.org_id == org && c.is_stale(now, lease))
+            .cloned()
+            .collect();
+        if !user.awaits_first_sign_in() || user.org_id.is_none() || (old && reservations.is_empty()) {
             summary.reported.users_without_membership += 1;
             tracing::warn!(target_user = %user.username, org = ?user.org_id, status = ?user.status, "a user of the pool without a membership: left for a person");
             continue;
         }
-        if !old {
+        if !old || reservations.is_empty() {
             continue; // An invitation may be at work on it.
         }
-        match deps.directory.delete(&user.username).await {
-            Ok(_) => {
+        let outcome = match UserId::parse(&user.username) {
+            Ok(user_id) => reclaim(deps, org, &user_id, &reservations).await,
+            Err(error) => Err(error.into()),
+        };
+        match outcome {
+            Ok(Reclaimed::Deleted { reservations_removed }) => {
                 summary.repaired.stranded_users_deleted += 1;
+                summary.repaired.reservations_removed += reservations_removed;
                 deleted.insert(user.username.clone());
                 tracing::info!(target_user = %user.username, org, "deleted a stranded invitee");
+            }
+            Ok(Reclaimed::InUse) => {
+                summary.reported.users_without_membership += 1;
+                tracing::warn!(target_user = %user.username, org, "a stranded invitee turned out in use: left for a person");
+            }
+            Ok(Reclaimed::Contended) => {
+                tracing::info!(target_user = %user.username, org, "a stranded invitee's invitation is at work again: left to it");
             }
             Err(error) => {
                 summary.reported.failures += 1;

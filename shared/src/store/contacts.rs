@@ -10,7 +10,7 @@ use super::{DynamoStore, Item, conflicted, failed, failed_conditions, is_conditi
 use crate::domain::UserId;
 use crate::ports::{ClaimState, ContactClaim, ContactClaims, Outcome, Reservation, StoreError};
 use crate::time::Timestamp;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 pub const RESERVED: &str = "reserved";
 pub const MEMBER: &str = "member";
@@ -30,6 +30,7 @@ pub fn claim_from_item(item: &Item) -> Option<ContactClaim> {
             _ => ClaimState::Member,
         },
         reserved_at: number(item, "reservedAt"),
+        held_by: text(item, "heldBy"),
     })
 }
 
@@ -152,6 +153,86 @@ impl ContactClaims for DynamoStore {
             }
         }
         Ok(())
+    }
+
+    async fn hold_reservations(&self, reservations: &[ContactClaim], hold: &str) -> Result<Outcome, StoreError> {
+        let mut items = Vec::new();
+        for claim in reservations {
+            let update = Update::builder()
+                .table_name(&self.tables.contacts)
+                .key("contact", s(&claim.contact))
+                .update_expression("SET heldBy = :hold")
+                .condition_expression("userId = :holder AND #state = :reserved AND reservedAt = :at")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":hold", s(hold))
+                .expression_attribute_values(":holder", s(&claim.user_id))
+                .expression_attribute_values(":reserved", s(RESERVED))
+                .expression_attribute_values(":at", n(claim.reserved_at.unwrap_or_default()))
+                .build()
+                .map_err(|e| failed("TransactWriteItems", e))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self.transact(items, &Self::new_token()).await {
+            Ok(()) => Ok(Outcome::Done),
+            Err(error) if failed_conditions(&error).is_some() || conflicted(&error) => Ok(Outcome::ConditionFailed),
+            Err(error) => Err(failed("TransactWriteItems", error)),
+        }
+    }
+
+    async fn holds(&self, reservations: &[ContactClaim], hold: &str) -> Result<bool, StoreError> {
+        for claim in reservations {
+            let held = self.contact_claim(&claim.contact).await?.is_some_and(|now| {
+                now.held_by.as_deref() == Some(hold)
+                    && now.user_id == claim.user_id
+                    && now.state == ClaimState::Reserved
+            });
+            if !held {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn release_hold(&self, reservations: &[ContactClaim], hold: &str) -> Result<(), StoreError> {
+        for claim in reservations {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.tables.contacts)
+                .key("contact", s(&claim.contact))
+                .update_expression("REMOVE heldBy")
+                .condition_expression("heldBy = :hold")
+                .expression_attribute_values(":hold", s(hold))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(e) if is_condition_failure(&e) => {}
+                Err(e) => return Err(failed("UpdateItem", e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_held_reservations(&self, reservations: &[ContactClaim], hold: &str) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for claim in reservations {
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.tables.contacts)
+                .key("contact", s(&claim.contact))
+                .condition_expression("heldBy = :hold")
+                .expression_attribute_values(":hold", s(hold))
+                .send()
+                .await;
+            match result {
+                Ok(_) => removed += 1,
+                Err(e) if is_condition_failure(&e) => {}
+                Err(e) => return Err(failed("DeleteItem", e)),
+            }
+        }
+        Ok(removed)
     }
 
     async fn remove_stale_reservation(&self, stale: &ContactClaim) -> Result<Outcome, StoreError> {

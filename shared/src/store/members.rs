@@ -67,9 +67,19 @@ impl DynamoStore {
             .map_err(|e| failed("PutItem", e))
     }
 
-    /// Every membership of the table (tests and tools).
+    /// Every membership of the table (tests and tools); a malformed record fails it.
     pub async fn all_members(&self) -> Result<Vec<Member>, StoreError> {
-        let mut members = Vec::new();
+        let (members, malformed) = self.scan_members().await?;
+        match malformed.first() {
+            Some(key) => Err(failed("Scan", format!("malformed membership {key}"))),
+            None => Ok(members),
+        }
+    }
+
+    /// Every membership of the table, and the keys (`orgId/userId`) of the records that are
+    /// not one (for the reconciler to report and pass over).
+    pub async fn scan_members(&self) -> Result<(Vec<Member>, Vec<String>), StoreError> {
+        let (mut members, mut malformed) = (Vec::new(), Vec::new());
         let mut start = None;
         loop {
             let output = self
@@ -82,11 +92,18 @@ impl DynamoStore {
                 .await
                 .map_err(|e| failed("Scan", e))?;
             for item in output.items() {
-                members.push(member_from_item(item).ok_or_else(|| failed("Scan", "malformed membership"))?);
+                match member_from_item(item) {
+                    Some(member) => members.push(member),
+                    None => malformed.push(format!(
+                        "{}/{}",
+                        text(item, "orgId").unwrap_or_default(),
+                        text(item, "userId").unwrap_or_default()
+                    )),
+                }
             }
             start = output.last_evaluated_key;
             if start.is_none() {
-                return Ok(members);
+                return Ok((members, malformed));
             }
         }
     }
@@ -170,7 +187,7 @@ impl Members for DynamoStore {
         ];
         for claim in Self::contact_claims_of(member) {
             // The invitation reserved its contacts; they become member claims only if they
-            // are still its own.
+            // are still its own, and no reclaim holds them (see crate::reclaim).
             items.push(
                 TransactWriteItem::builder()
                     .update(
@@ -178,7 +195,7 @@ impl Members for DynamoStore {
                             .table_name(&self.tables.contacts)
                             .key("contact", s(&claim))
                             .update_expression("SET #state = :member REMOVE reservedAt")
-                            .condition_expression("userId = :me")
+                            .condition_expression("userId = :me AND attribute_not_exists(heldBy)")
                             .expression_attribute_names("#state", "state")
                             .expression_attribute_values(":me", s(member.user_id.as_str()))
                             .expression_attribute_values(":member", s(MEMBER))
