@@ -17,6 +17,7 @@ pub mod identity;
 pub mod ports;
 pub mod pow;
 pub mod reclaim;
+pub mod redact;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -207,7 +207,7 @@ pub async fn reconcile(deps: &Deps, now: Timestamp, pause: Duration) -> Result<S
                 Ok(Outcome::ConditionFailed) => {}
                 Err(error) => {
                     summary.reported.failures += 1;
-                    tracing::error!(contact = %claim.contact, error = %shared::error::error_chain(&error), "could not remove a stale reservation");
+                    tracing::error!(contact = %shared::redact::contact(&claim.contact), error = %shared::error::error_chain(&error), "could not remove a stale reservation");
                 }
             }
         }
