@@ -104,10 +104,20 @@ impl Config {
             }
         })?;
         let user_pool_id = required(&lookup, "USER_POOL_ID")?;
+        // The pool's issuer as the pool itself gives it (the template passes its
+        // ProviderURL, the authorizer checks the same value): never assembled here from a
+        // region and a domain, which differ by partition and by Cognito's issuer forms.
+        let issuer = required(&lookup, "TOKEN_ISSUER")?;
+        if !issuer.starts_with("https://") || issuer.ends_with('/') {
+            return Err(ConfigError::Invalid {
+                name: "TOKEN_ISSUER",
+                reason: format!("expected the pool's issuer URL (https://…, no trailing slash), got {issuer:?}"),
+            });
+        }
         Ok(Self {
             invitation_validity: chrono::Duration::days(validity),
             clock: crate::time::Clock::default(),
-            issuer: crate::identity::issuer_of(&user_pool_id),
+            issuer,
             user_pool_id,
             tables: Tables::from_lookup(&lookup)?,
             admin_group,
@@ -129,6 +139,7 @@ mod tests {
 
     const FULL: &[(&str, &str)] = &[
         ("USER_POOL_ID", "eu-west-1_abc"),
+        ("TOKEN_ISSUER", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"),
         ("MEMBERS_TABLE", "members"),
         ("AUDIT_TABLE", "audit"),
         ("CONTACTS_TABLE", "contacts"),
@@ -167,6 +178,23 @@ mod tests {
         let mut pairs = FULL.to_vec();
         pairs[0] = ("USER_POOL_ID", "  ");
         assert_eq!(Config::from_lookup(lookup(&pairs)).unwrap_err(), ConfigError::Missing("USER_POOL_ID"));
+    }
+
+    #[test]
+    fn the_issuer_is_taken_as_given_and_never_assembled() {
+        let mut pairs = FULL.to_vec();
+        pairs[1] = ("TOKEN_ISSUER", "https://cognito-idp.eu-isoe-west-1.cloud.adc-e.uk/eu-isoe-west-1_abc");
+        let config = Config::from_lookup(lookup(&pairs)).unwrap();
+        assert_eq!(config.issuer, "https://cognito-idp.eu-isoe-west-1.cloud.adc-e.uk/eu-isoe-west-1_abc");
+        let without: Vec<_> = FULL.iter().copied().filter(|(k, _)| *k != "TOKEN_ISSUER").collect();
+        assert_eq!(Config::from_lookup(lookup(&without)).unwrap_err(), ConfigError::Missing("TOKEN_ISSUER"));
+        for bad in
+            ["cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", "https://cognito-idp.eu-west-1.amazonaws.com/x/"]
+        {
+            pairs[1] = ("TOKEN_ISSUER", bad);
+            let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert!(err.to_string().contains("TOKEN_ISSUER"), "{err}");
+        }
     }
 
     #[test]

@@ -17,13 +17,6 @@ pub struct Caller {
     pub groups: Vec<String>,
 }
 
-/// The issuer of this pool's tokens, derived from its id (`<region>_<id>`), as Cognito
-/// writes it in `iss`.
-pub fn issuer_of(user_pool_id: &str) -> String {
-    let region = user_pool_id.split_once('_').map_or("", |(region, _)| region);
-    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
-}
-
 impl Caller {
     /// The caller, from the claims of an ID token of the pool whose issuer is `issuer`.
     /// The authorizer has verified the token; this refuses one it should not have let
@@ -114,11 +107,6 @@ mod tests {
             .collect();
         claims.retain(|_, v| v != "<absent>");
         claims
-    }
-
-    #[test]
-    fn the_issuer_is_derived_from_the_pool_id() {
-        assert_eq!(issuer_of("eu-west-1_Pool"), ISSUER);
     }
 
     #[test]

@@ -198,6 +198,10 @@ fn resolve(
     name: &str,
     value: &Value,
 ) -> Result<String, BoxError> {
+    if let Some(pool) = provider_url_of(value) {
+        let pool_id = physical_ids.get(pool).ok_or_else(|| format!("{name}: {pool} was not created"))?;
+        return Ok(provider_url(pool_id));
+    }
     match reference(value) {
         Some(target) => match (physical_ids.get(target), template.parameters.get(target)) {
             (Some(physical), _) => Ok(physical.clone()),
@@ -224,6 +228,21 @@ fn with_parameters(template: &Template, value: &Value) -> Value {
         Value::Sequence(items) => Value::Sequence(items.iter().map(|v| with_parameters(template, v)).collect()),
         other => other.clone(),
     }
+}
+
+/// The user pool named by `!GetAtt <pool>.ProviderURL`, if `value` is one.
+pub fn provider_url_of(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged.value.as_str()?.strip_suffix(".ProviderURL"),
+        _ => None,
+    }
+}
+
+/// What CloudFormation answers for a pool's `ProviderURL`, here for the emulator's pool: its
+/// issuer, as the emulator writes it in `iss` (NOTES: `https://cognito-idp.<region>.amazonaws.com/<pool id>`).
+pub fn provider_url(pool_id: &str) -> String {
+    let region = pool_id.split_once('_').map_or("", |(region, _)| region);
+    format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}")
 }
 
 fn reference(value: &Value) -> Option<&str> {

@@ -61,15 +61,21 @@ pub struct Cors {
 pub struct Api {
     pub routes: Vec<Route>,
     pub cors: Cors,
-    /// The authorizer's `issuer` and `audience` as written (`${AWS::Region}`, `${UserPool}`
-    /// and `!Ref UserPoolClient` still to resolve).
+    /// The authorizer's `issuer` and `audience` as written (`${AWS::Region}`, `${UserPool}`,
+    /// `!GetAtt UserPool.ProviderURL` and `!Ref UserPoolClient` still to resolve).
     pub issuer_template: String,
     pub audience_refs: Vec<String>,
     pub identity_source: String,
 }
 
+/// The authorizer's issuer written as `!GetAtt UserPool.ProviderURL`: the pool's own.
+const PROVIDER_URL: &str = "!GetAtt UserPool.ProviderURL";
+
 impl Api {
     pub fn issuer(&self, region: &str, user_pool_id: &str) -> String {
+        if self.issuer_template == PROVIDER_URL {
+            return crate::stack::provider_url(user_pool_id);
+        }
         self.issuer_template.replace("${AWS::Region}", region).replace("${UserPool}", user_pool_id)
     }
 }
@@ -118,11 +124,14 @@ pub fn read(template: &Path, console_origin: &str) -> Result<Api, BoxError> {
     let authorizer_name = api["Auth"]["DefaultAuthorizer"].as_str().ok_or("the HTTP API has no DefaultAuthorizer")?;
     let authorizer = &api["Auth"]["Authorizers"][authorizer_name];
     let jwt = &authorizer["JwtConfiguration"];
-    let issuer_template = tagged(&jwt["issuer"], "Sub")
-        .and_then(Value::as_str)
-        .or_else(|| jwt["issuer"].as_str())
-        .ok_or("the authorizer has no issuer")?
-        .to_owned();
+    let issuer_template = match crate::stack::provider_url_of(&jwt["issuer"]) {
+        Some(_) => PROVIDER_URL.to_owned(),
+        None => tagged(&jwt["issuer"], "Sub")
+            .and_then(Value::as_str)
+            .or_else(|| jwt["issuer"].as_str())
+            .ok_or("the authorizer has no issuer")?
+            .to_owned(),
+    };
     let audience_refs = jwt["audience"]
         .as_sequence()
         .map(|a| a.iter().filter_map(|v| tagged(v, "Ref").and_then(Value::as_str).map(str::to_owned)).collect())
