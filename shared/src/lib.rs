@@ -18,6 +18,7 @@ pub mod ports;
 pub mod pow;
 pub mod reclaim;
 pub mod redact;
+pub mod search;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -206,37 +206,7 @@ impl MemberFilter {
     }
 }
 
-/// `GET /members?q=`: a name containing the text, case-insensitively; for administrators
-/// also an email containing it, or a phone whose digits contain its digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Search {
-    /// Lower-cased, trimmed.
-    pub text: String,
-    /// The digits to look for in phones: only when `contacts` is on and the text is a phone
-    /// fragment (digits, spaces and `+-().`) holding at least one digit.
-    pub digits: Option<String>,
-    pub contacts: bool,
-}
-
-impl Search {
-    pub fn new(raw: &str, contacts: bool) -> Self {
-        let text = raw.trim().to_lowercase();
-        let phone_like = text.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        let digits = (contacts && phone_like && !digits.is_empty()).then_some(digits);
-        Self { text, digits, contacts }
-    }
-
-    pub fn finds(&self, member: &Member) -> bool {
-        member.name.to_lowercase().contains(&self.text)
-            || (self.contacts && member.email.as_deref().is_some_and(|email| email.contains(&self.text)))
-            || self.digits.as_deref().is_some_and(|digits| {
-                member.phone.as_deref().is_some_and(|phone| {
-                    phone.chars().filter(char::is_ascii_digit).collect::<String>().contains(digits)
-                })
-            })
-    }
-}
+pub use crate::search::Search;
 
 /// Which entries of the Log: one action, one member's history, or both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -370,19 +370,9 @@ impl Members for DynamoStore {
         if matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified)) {
             query = query.expression_attribute_values(":lapsed", s(&time::sortable(filter.lapsed_at)));
         }
-        if let Some(search) = &filter.search {
-            // nameKey is the lower-cased name (then the id, which the check below discounts).
-            let mut any = vec!["contains(nameKey, :q)"];
-            query = query.expression_attribute_values(":q", s(&search.text));
-            if search.contacts {
-                any.push("contains(email, :q)");
-            }
-            if let Some(digits) = &search.digits {
-                any.push("contains(phone, :digits)");
-                query = query.expression_attribute_values(":digits", s(digits));
-            }
-            conditions.push(format!("({})", any.join(" OR ")));
-        }
+        // The search (words folded for accents, prefixes of the national number) is applied
+        // to what the query returns, by the rule itself (crate::search): DynamoDB's filters
+        // cannot fold accents, and an item is read, and paid for, filtered or not.
         if !conditions.is_empty() {
             query = query.filter_expression(conditions.join(" AND "));
         }
@@ -394,25 +384,26 @@ impl Members for DynamoStore {
             ])));
         }
         let output = query.send().await.map_err(|e| failed("Query", e))?;
-        let mut items = output.items().to_vec();
+        let mut kept = Vec::new();
+        for item in output.items() {
+            let member = member_from_item(item).ok_or_else(|| failed("Query", "malformed membership"))?;
+            if filter.keeps(&member) {
+                kept.push((item, member));
+            }
+        }
         // More than `limit` kept: the next page starts after the last one shown. Otherwise
         // after the last item DynamoDB looked at, if it stopped early (a filtered page).
         let key_of = |item: &Item| PageKey {
             user_id: text(item, "userId").unwrap_or_default(),
             sort_key: text(item, sort_attribute).unwrap_or_default(),
         };
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(key_of)
+        let next = if kept.len() > limit {
+            kept.truncate(limit);
+            kept.last().map(|(item, _)| key_of(item))
         } else {
             output.last_evaluated_key().map(key_of)
         };
-        let members = items
-            .iter()
-            .map(|item| member_from_item(item).ok_or_else(|| failed("Query", "malformed membership")))
-            .filter(|member| member.as_ref().map_or(true, |member| filter.keeps(member)))
-            .collect::<Result<_, _>>()?;
-        Ok(MemberPage { members, next })
+        Ok(MemberPage { members: kept.into_iter().map(|(_, member)| member).collect(), next })
     }
 
     async fn claim_resend(
