@@ -60,6 +60,43 @@ async fn an_organisation_with_an_administrator_gets_no_second_one_this_way() {
     assert!(stack.users_with_phone("+447700900802").await.is_empty());
 }
 
+/// Two operators bootstrapping one new organisation at the same moment: each run alone
+/// finds no administrator, so a check alone would let both make one. The bootstrap record
+/// (a conditional write) lets one through; the other is refused, and the organisation has
+/// exactly one administrator. Run many times, each on a fresh organisation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_bootstraps_racing_make_one_first_administrator() {
+    let stack = TestStack::empty().await;
+    for round in 0..8 {
+        let org = format!("org-race-{round}");
+        let first = invitation("Nora First", &format!("+4477009081{round}"), None).unwrap();
+        let second = invitation("Otto Second", &format!("+4477009082{round}"), None).unwrap();
+        let (a, b) = tokio::join!(
+            tokio::spawn({
+                let (deps, org) = (stack.deps.clone(), org.clone());
+                async move { bootstrap_admin(&deps, &org, &first).await }
+            }),
+            tokio::spawn({
+                let (deps, org) = (stack.deps.clone(), org.clone());
+                async move { bootstrap_admin(&deps, &org, &second).await }
+            }),
+        );
+        let outcomes = [a.unwrap(), b.unwrap()];
+        let made = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+        assert_eq!(made, 1, "round {round}: {outcomes:?}");
+        assert!(
+            outcomes.iter().any(|o| matches!(o, Err(BootstrapError::AtWork(_) | BootstrapError::HasAdministrator(_)))),
+            "{outcomes:?}"
+        );
+        let members = stack.deps.store.all_members().await.unwrap();
+        let admins = members.iter().filter(|m| m.org_id == org && m.role == shared::domain::Role::Admin).count();
+        assert_eq!(admins, 1, "round {round}: one first administrator");
+    }
+    // Once made, later runs are refused as before.
+    let again = bootstrap_admin(&stack.deps, "org-race-0", &invitation("Late", "+447700900830", None).unwrap()).await;
+    assert!(matches!(again, Err(BootstrapError::HasAdministrator(_))), "{again:?}");
+}
+
 #[test]
 fn bad_input_is_refused_before_anything_is_called() {
     assert!(matches!(invitation("", "+447700900803", None), Err(BootstrapError::Invalid(_))));
@@ -110,4 +147,68 @@ async fn the_operators_script_bootstraps_and_then_refuses_a_second_time() {
     assert_eq!(second.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&second.stderr).contains("already has an administrator"));
     assert!(stack.users_with_phone("+447700900805").await.is_empty());
+}
+
+/// `make bootstrap-admin` against a deployed stack: every variable comes from the stack's
+/// outputs, read with `sam list stack-outputs` (a stub `sam` here, printing what the
+/// template's outputs hold for the test's stack), in an environment holding nothing of the
+/// functions' own: only what an operator's shell has (credentials, region, endpoint).
+#[tokio::test]
+async fn the_operators_script_reads_every_variable_from_the_stacks_outputs() {
+    let stack = TestStack::empty().await;
+    let outputs: Vec<serde_json::Value> = [
+        ("UserPoolId", "USER_POOL_ID"),
+        ("TokenIssuer", "TOKEN_ISSUER"),
+        ("InvitationValidityDays", "INVITATION_VALIDITY_DAYS"),
+        ("MembersTableName", "MEMBERS_TABLE"),
+        ("AuditTableName", "AUDIT_TABLE"),
+        ("ContactsTableName", "CONTACTS_TABLE"),
+        ("IdempotencyTableName", "IDEMPOTENCY_TABLE"),
+        ("AdminGroupName", "ADMIN_GROUP"),
+        ("FunctionTimeoutSeconds", "FUNCTION_TIMEOUT_SECONDS"),
+    ]
+    .iter()
+    .map(|(output, variable)| serde_json::json!({"OutputKey": output, "OutputValue": stack.provisioned.var(variable)}))
+    .collect();
+    let stub = std::env::temp_dir().join(format!("members-sam-stub-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&stub).unwrap();
+    let called = stub.join("called");
+    std::fs::write(stub.join("outputs.json"), serde_json::to_string(&outputs).unwrap()).unwrap();
+    let script =
+        format!("#!/bin/sh\necho \"$*\" > '{}'\ncat '{}'\n", called.display(), stub.join("outputs.json").display());
+    std::fs::write(stub.join("sam"), script).unwrap();
+    std::fs::set_permissions(stub.join("sam"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let mut command = Command::new("bash");
+    command.current_dir(workspace_root()).arg("scripts/bootstrap-admin.sh").env_clear();
+    for name in [
+        "HOME",
+        "USER",
+        "TMPDIR",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WRAPPER",
+        "SCCACHE_DIR",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        if let Ok(value) = std::env::var(name) {
+            command.env(name, value);
+        }
+    }
+    command.env("PATH", format!("{}:{}", stub.display(), std::env::var("PATH").unwrap()));
+    command.env("ORG", "org-from-outputs").env("NAME", "Nora Founder").env("PHONE", "+447700900806");
+    let output = command.output().expect("bash runs the script");
+    let arguments = std::fs::read_to_string(&called).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&stub);
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(arguments.starts_with("list stack-outputs --stack-name org-members"), "{arguments}");
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the new member as JSON");
+    let member = stack.member("org-from-outputs", printed["userId"].as_str().unwrap()).await.unwrap();
+    assert_eq!(member.role, Role::Admin);
 }

@@ -8,7 +8,7 @@ use crate::{Invitation, invite};
 use shared::domain::{Email, Member, PersonName, Phone, RequestMeta, Role, UserId};
 use shared::identity::Caller;
 use shared::ports::prelude::*;
-use shared::ports::{Directory, MemberFilter};
+use shared::ports::{Claim, Directory, MemberFilter, StoreError, StoredResponse};
 use shared::{ApiError, Deps};
 
 /// The actor the Log shows for a bootstrapped administrator.
@@ -21,6 +21,8 @@ pub enum BootstrapError {
     Invalid(String),
     #[error("organisation {0} already has an administrator: invite through the console")]
     HasAdministrator(String),
+    #[error("another bootstrap of organisation {0} is at work: wait for it, then run again")]
+    AtWork(String),
     #[error("the invitation failed: {0}")]
     Refused(String),
 }
@@ -51,6 +53,38 @@ pub async fn bootstrap_admin<D: Directory, S: Store>(
     invitation: &Invitation,
 ) -> Result<Member, BootstrapError> {
     valid_org_id(org_id)?;
+    let refused = |error: ApiError| BootstrapError::Refused(format!("{} ({})", error.code(), error));
+    // One bootstrap of an organisation at a time: a conditional write (an idempotency
+    // record, for the function's lease), so that two runs at once cannot both find no
+    // administrator and both make one. Kept once it has made one; given back if it failed.
+    let key = format!("{org_id}#{OPERATOR_ID}");
+    let now = deps.config.clock.now();
+    let store_failed = |error: StoreError| refused(error.into());
+    match deps.store.claim_idempotency_key(&key, OPERATOR_ID, now, deps.config.lease).await.map_err(store_failed)? {
+        Claim::Claimed => {}
+        Claim::InFlight { .. } => return Err(BootstrapError::AtWork(org_id.to_owned())),
+        Claim::Replay(_) | Claim::Mismatch => return Err(BootstrapError::HasAdministrator(org_id.to_owned())),
+    }
+    let made = bootstrap_claimed(deps, org_id, invitation).await;
+    let kept = match &made {
+        Ok(member) => {
+            let made = StoredResponse { status: 201, headers: Vec::new(), body: member.user_id.to_string() };
+            deps.store.finish_idempotency_key(&key, OPERATOR_ID, &made, now).await
+        }
+        Err(_) => deps.store.release_idempotency_key(&key).await,
+    };
+    if let Err(error) = kept {
+        tracing::warn!(error = %shared::error::error_chain(&error), "could not keep or give back the bootstrap's record; it lapses");
+    }
+    made
+}
+
+/// [`bootstrap_admin`] once it holds the organisation's bootstrap record.
+async fn bootstrap_claimed<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    org_id: &str,
+    invitation: &Invitation,
+) -> Result<Member, BootstrapError> {
     let refused = |error: ApiError| BootstrapError::Refused(format!("{} ({})", error.code(), error));
     if has_administrator(deps, org_id).await.map_err(refused)? {
         return Err(BootstrapError::HasAdministrator(org_id.to_owned()));
