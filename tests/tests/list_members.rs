@@ -178,7 +178,7 @@ async fn a_search_cursor_serves_that_search_only_and_bad_searches_are_refused() 
     assert_eq!(other_q.status(), 400);
     assert_eq!(no_q.status(), 400);
     let long = "a".repeat(101);
-    for q in [long.as_str(), "tab\there"] {
+    for q in [long.as_str(), "tab\there", "", "   "] {
         let response = call(&stack.deps, with_query(admin, &[("q", q)])).await;
         assert_eq!(response.status(), 400, "{q:?}");
         assert_eq!(json_body(&response)["code"], "bad-request");

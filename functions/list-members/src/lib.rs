@@ -86,9 +86,11 @@ async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Respo
             ApiError::BadRequest("status must be \"verified\", \"unverified\" or \"expired\".".into())
         })?),
     };
+    // An empty q is no search term (the console leaves it out): refused, as the contract's
+    // 1 to 100 characters say.
     let q = match query.get("q").map(|raw| raw.trim()) {
-        None | Some("") => None,
-        Some(raw) if raw.chars().count() > MAX_QUERY || raw.chars().any(char::is_control) => {
+        None => None,
+        Some(raw) if raw.is_empty() || raw.chars().count() > MAX_QUERY || raw.chars().any(char::is_control) => {
             return Err(ApiError::BadRequest(format!("q must be 1 to {MAX_QUERY} printable characters.")));
         }
         Some(raw) => Some(raw),
