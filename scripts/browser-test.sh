@@ -1,40 +1,8 @@
 #!/usr/bin/env bash
 # The browser tests (tests/browser): a local stack of their own, as make dev starts it
-# (emulator, provisioned and seeded; the functions under cargo lambda watch; the local HTTP
-# API and the console), on free loopback ports, then pytest driving Debian's chromium.
+# (scripts/local-stack.sh), then pytest driving Debian's chromium.
 # Expects the debug binaries built (make test builds them first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib.sh
-mkdir -p .local
-env_file=.local/browser-env
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  stop_moto
-}
-trap cleanup EXIT
-start_moto "$(free_port)" .local/browser-moto.log
-export API_URL="http://127.0.0.1:$(free_port)" CONSOLE_URL="http://127.0.0.1:$(free_port)"
-devstack up --env-file "$env_file" >/dev/null
-# cargo lambda watch runs `cargo run --bin <function>` at a function's first request, which
-# resolves features for that one package: a build of the whole workspace is not that build,
-# and a fresh checkout would compile each function while the browser waits. Built here
-# first, the same way, one package at a time.
-for function in $(ls functions); do
-  [ -f "functions/$function/Cargo.toml" ] && cargo build --quiet --manifest-path Cargo.toml --bin "$function"
-done
-invoke_port=$(free_port)
-setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$invoke_port" \
-  --env-file "$env_file" > .local/browser-watch.log 2>&1 &
-pids+=($!)
-(
-  set -a; source "$env_file"; set +a
-  INVOKE_URL="http://127.0.0.1:$invoke_port" exec setsid "${CARGO_TARGET_DIR:-target}/debug/local-api"
-) > .local/browser-local-api.log 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  if port_in_use "${CONSOLE_URL##*:}" && port_in_use "$invoke_port"; then break; fi
-  sleep 0.2
-done
+LOCAL_STACK_NAME=browser source scripts/local-stack.sh
 BROWSER_ENV_FILE="$env_file" python -m pytest -q -p no:cacheprovider tests/browser "$@"

@@ -30,6 +30,11 @@ python -m pytest -q -p no:cacheprovider tests/infra 2>&1 | tee .local/infra.log 
 echo "== the reference console in a real browser (Debian's chromium, Playwright)"
 scripts/browser-test.sh 2>&1 | tee .local/browser.log || status=$?
 
+echo "== infra/openapi.yaml against the local HTTP API, fuzzed by schemathesis (fixed seed)"
+if scripts/contract-fuzz.sh > .local/fuzz.log 2>&1; then fuzz=passed; else fuzz=failed; status=1; fi
+grep -E "generated|Seed|^=+ " .local/fuzz.log | tail -n 3 || true
+echo "schemathesis: $fuzz (log: .local/fuzz.log)"
+
 echo "== each checkout runs its own code (two clones built in turn with make build)"
 python -m pytest -q -p no:cacheprovider tests/checkouts 2>&1 | tee .local/checkouts.log || status=$?
 
@@ -43,8 +48,8 @@ browser_passed=$( (grep -oE '[0-9]+ passed' .local/browser.log || true) | tail -
 browser_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/browser.log || true) | awk '{ n += $1 } END { print n + 0 }')
 checkouts_passed=$( (grep -oE '[0-9]+ passed' .local/checkouts.log || true) | tail -n 1 | cut -d' ' -f1)
 checkouts_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/checkouts.log || true) | awk '{ n += $1 } END { print n + 0 }')
-passed=$((rust_passed + ${infra_passed:-0} + ${browser_passed:-0} + ${checkouts_passed:-0}))
-failed=$((rust_failed + infra_failed + browser_failed + checkouts_failed))
+passed=$((rust_passed + ${infra_passed:-0} + ${browser_passed:-0} + ${checkouts_passed:-0} + $([ "$fuzz" = passed ] && echo 1 || echo 0)))
+failed=$((rust_failed + infra_failed + browser_failed + checkouts_failed + $([ "$fuzz" = failed ] && echo 1 || echo 0)))
 echo "tests: $passed passed, $failed failed" | tee .local/summary
 if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ] || [ -z "${browser_passed:-}" ] \
   || [ -z "${checkouts_passed:-}" ]; then
