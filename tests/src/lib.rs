@@ -24,6 +24,33 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
 }
 
+/// `program`, run in the workspace as a developer's shell runs it: the environment cleared
+/// but for the shell's own variables (and `also`). The variables cargo sets for a test
+/// process (`CARGO_PKG_*`, `CARGO_MANIFEST_DIR`, …) would change build fingerprints and make
+/// a build the test starts and the test's own build rebuild each other.
+pub fn as_from_a_shell(program: &str, also: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    command.current_dir(workspace_root()).env_clear();
+    let shell = [
+        "PATH",
+        "HOME",
+        "USER",
+        "TMPDIR",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WRAPPER",
+        "SCCACHE_DIR",
+    ];
+    for name in shell.iter().chain(also) {
+        if let Ok(value) = std::env::var(name) {
+            command.env(name, value);
+        }
+    }
+    command
+}
+
 pub fn template_path() -> PathBuf {
     workspace_root().join("infra/template.yaml")
 }

@@ -3,10 +3,9 @@
 
 use invite_user::bootstrap::{BootstrapError, OPERATOR_ID, OPERATOR_NAME, bootstrap_admin, invitation};
 use members_tests::seed::ACME;
-use members_tests::{TestStack, fixture, workspace_root};
+use members_tests::{TestStack, fixture};
 use shared::domain::{AuditAction, MemberStatus, Role};
 use std::collections::BTreeSet;
-use std::process::Command;
 
 const ORG: &str = "org-newco";
 
@@ -114,24 +113,8 @@ async fn the_operators_script_bootstraps_and_then_refuses_a_second_time() {
     let env_file = std::env::temp_dir().join(format!("members-bootstrap-{}.env", uuid::Uuid::new_v4()));
     std::fs::write(&env_file, stack.provisioned.env_file()).unwrap();
     let run = |phone: &str| {
-        let mut command = Command::new("bash");
-        command.current_dir(workspace_root()).arg("scripts/bootstrap-admin.sh").env_clear();
-        for name in [
-            "PATH",
-            "HOME",
-            "USER",
-            "TMPDIR",
-            "CARGO_HOME",
-            "RUSTUP_HOME",
-            "RUSTUP_TOOLCHAIN",
-            "CARGO_TARGET_DIR",
-            "RUSTC_WRAPPER",
-            "SCCACHE_DIR",
-        ] {
-            if let Ok(value) = std::env::var(name) {
-                command.env(name, value);
-            }
-        }
+        let mut command = members_tests::as_from_a_shell("bash", &[]);
+        command.arg("scripts/bootstrap-admin.sh");
         command.env("ENV_FILE", &env_file).env("ORG", ORG).env("NAME", "Nora Founder").env("PHONE", phone);
         command.output().expect("bash runs the script")
     };
@@ -179,27 +162,10 @@ async fn the_operators_script_reads_every_variable_from_the_stacks_outputs() {
     std::fs::write(stub.join("sam"), script).unwrap();
     std::fs::set_permissions(stub.join("sam"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
-    let mut command = Command::new("bash");
-    command.current_dir(workspace_root()).arg("scripts/bootstrap-admin.sh").env_clear();
-    for name in [
-        "HOME",
-        "USER",
-        "TMPDIR",
-        "CARGO_HOME",
-        "RUSTUP_HOME",
-        "RUSTUP_TOOLCHAIN",
-        "CARGO_TARGET_DIR",
-        "RUSTC_WRAPPER",
-        "SCCACHE_DIR",
-        "AWS_ENDPOINT_URL",
-        "AWS_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-    ] {
-        if let Ok(value) = std::env::var(name) {
-            command.env(name, value);
-        }
-    }
+    // An operator's shell: credentials, region and endpoint, nothing of the functions' own.
+    let operator = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+    let mut command = members_tests::as_from_a_shell("bash", &operator);
+    command.arg("scripts/bootstrap-admin.sh");
     command.env("PATH", format!("{}:{}", stub.display(), std::env::var("PATH").unwrap()));
     command.env("ORG", "org-from-outputs").env("NAME", "Nora Founder").env("PHONE", "+447700900806");
     let output = command.output().expect("bash runs the script");

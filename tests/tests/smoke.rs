@@ -23,29 +23,9 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// `cargo` as a developer's shell runs it. The variables cargo sets for a test process
-/// (`CARGO_PKG_*`, `CARGO_MANIFEST_DIR`, …) would change build fingerprints and make the
-/// served build and the test build rebuild each other, so only the shell's own pass.
+/// `cargo` as a developer's shell runs it.
 fn cargo() -> Command {
-    let mut command = Command::new("cargo");
-    command.current_dir(workspace_root()).env_clear();
-    for name in [
-        "PATH",
-        "HOME",
-        "USER",
-        "TMPDIR",
-        "CARGO_HOME",
-        "RUSTUP_HOME",
-        "RUSTUP_TOOLCHAIN",
-        "CARGO_TARGET_DIR",
-        "RUSTC_WRAPPER",
-        "SCCACHE_DIR",
-    ] {
-        if let Ok(value) = std::env::var(name) {
-            command.env(name, value);
-        }
-    }
-    command
+    members_tests::as_from_a_shell("cargo", &[])
 }
 
 /// Invokes `function` with a fixture, its claims re-issued for this test's pool (the files

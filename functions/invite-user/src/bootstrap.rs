@@ -53,7 +53,6 @@ pub async fn bootstrap_admin<D: Directory, S: Store>(
     invitation: &Invitation,
 ) -> Result<Member, BootstrapError> {
     valid_org_id(org_id)?;
-    let refused = |error: ApiError| BootstrapError::Refused(format!("{} ({})", error.code(), error));
     // One bootstrap of an organisation at a time: a conditional write (an idempotency
     // record, for the function's lease), so that two runs at once cannot both find no
     // administrator and both make one. Kept once it has made one; given back if it failed.
@@ -85,7 +84,6 @@ async fn bootstrap_claimed<D: Directory, S: Store>(
     org_id: &str,
     invitation: &Invitation,
 ) -> Result<Member, BootstrapError> {
-    let refused = |error: ApiError| BootstrapError::Refused(format!("{} ({})", error.code(), error));
     if has_administrator(deps, org_id).await.map_err(refused)? {
         return Err(BootstrapError::HasAdministrator(org_id.to_owned()));
     }
@@ -103,6 +101,10 @@ async fn bootstrap_claimed<D: Directory, S: Store>(
     };
     let user_id = UserId::parse(&uuid::Uuid::new_v4().to_string()).map_err(|e| BootstrapError::Invalid(e.0))?;
     invite(deps, &caller, &meta, invitation, &user_id, deps.config.clock.now()).await.map_err(refused)
+}
+
+fn refused(error: ApiError) -> BootstrapError {
+    BootstrapError::Refused(format!("{} ({})", error.code(), error))
 }
 
 async fn has_administrator<D: Directory, S: Store>(deps: &Deps<D, S>, org_id: &str) -> Result<bool, ApiError> {
