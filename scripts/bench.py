@@ -135,7 +135,7 @@ def main():
     first_list, first_echo = statistics.median(firsts), statistics.median(echo_firsts)
 
     warm_401 = {}
-    for name in ["bench-echo"] + [n for n in names if n in logical and n not in ("member-verified", "reconciler")]:
+    for name in ["bench-echo"] + [n for n in names if n in logical and n not in ("member-verified", "reconciler", "drift-audit")]:
         times, _ = warm(binaries[name], env, no_authorizer)
         warm_401[name] = (percentile(times, 50), percentile(times, 99))
     list_times, list_rss = warm(binaries["list-members"], env, admin_lists)

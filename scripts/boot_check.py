@@ -61,6 +61,12 @@ def reconciles(kind, body):
     return None
 
 
+def audits_drift(kind, body):
+    if kind != "response" or not isinstance(body, dict) or not body.get("membersChecked"):
+        return f"expected a drift report over the seeded members, got {kind}: {body!r:.300}"
+    return None
+
+
 def fixture(binary, name):
     return json.loads((ROOT / "events" / binary / f"{name}.json").read_text())
 
@@ -72,6 +78,8 @@ def cases(binary):
         return [("unknown-user", event, returns_the_event(event))]
     if binary == "reconciler":
         return [("scheduled", fixture(binary, "scheduled"), reconciles)]
+    if binary == "drift-audit":
+        return [("scheduled", fixture(binary, "scheduled"), audits_drift)]
     found = [("no-authorizer", fixture(binary, "no-authorizer"), http_status(401))]
     if binary == "list-members":
         found.append(("admin-lists", fixture(binary, "admin-lists"), http_status(200, lists_the_seed)))

@@ -30,9 +30,9 @@ use crate::ports::{ContactClaim, Deletion, Directory, Outcome, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reclaimed {
-    /// The user is deleted (or was gone), and the held reservations removed (how many: one
-    /// re-reserved meanwhile by its invitation's retry stays).
-    Deleted { reservations_removed: usize },
+    /// The user is deleted (`user_deleted`), or was gone, and the held reservations removed
+    /// (how many: one re-reserved meanwhile by its invitation's retry stays).
+    Deleted { user_deleted: bool, reservations_removed: usize },
     /// The user is in use (signed in, a member, disabled by someone else): left as it is.
     InUse,
     /// A request is at work on the invitation (it re-reserved or committed under the hold):
@@ -63,14 +63,14 @@ pub async fn reclaim<D: Directory, S: Store>(
     };
     let Some(user) = deps.directory.get_user(user_id.as_str()).await? else {
         let reservations_removed = deps.store.remove_held_reservations(reservations, &hold).await?;
-        return Ok(Reclaimed::Deleted { reservations_removed });
+        return Ok(Reclaimed::Deleted { user_deleted: false, reservations_removed });
     };
     if !user.awaits_first_sign_in() || (!user.enabled && !disabled_by_a_reclaim) {
         return let_go(Reclaimed::InUse).await;
     }
     if !deps.directory.disable(user_id.as_str()).await? {
         let reservations_removed = deps.store.remove_held_reservations(reservations, &hold).await?;
-        return Ok(Reclaimed::Deleted { reservations_removed });
+        return Ok(Reclaimed::Deleted { user_deleted: false, reservations_removed });
     }
     let checked = async {
         if !deps.store.holds(reservations, &hold).await? {
@@ -103,5 +103,5 @@ pub async fn reclaim<D: Directory, S: Store>(
         }
     }
     let reservations_removed = deps.store.remove_held_reservations(reservations, &hold).await?;
-    Ok(Reclaimed::Deleted { reservations_removed })
+    Ok(Reclaimed::Deleted { user_deleted: true, reservations_removed })
 }

@@ -31,3 +31,23 @@ pub fn init() {
     // A second call keeps the first subscriber.
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout));
 }
+
+/// One line of CloudWatch's embedded metric format: `metrics` (counts) of `function`, in the
+/// `MembersApi` namespace with the `Function` dimension, which the template's alarms watch.
+pub fn metrics_line(function: &str, now: crate::time::Timestamp, metrics: &[(&str, usize)]) -> String {
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": now.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "MembersApi",
+                "Dimensions": [["Function"]],
+                "Metrics": metrics.iter().map(|(name, _)| serde_json::json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
+            }],
+        },
+        "Function": function,
+    });
+    for (name, value) in metrics {
+        line[*name] = serde_json::json!(value);
+    }
+    line.to_string()
+}

@@ -71,21 +71,29 @@ EXPECTED = {
         ("dynamodb:Query", "AuditTable/index/byAction"),
     },
     "ReconcilerFunction": {
-        ("cognito-idp:ListUsers", "UserPool"),
         ("cognito-idp:AdminGetUser", "UserPool"),
         ("cognito-idp:AdminDisableUser", "UserPool"),
         ("cognito-idp:AdminEnableUser", "UserPool"),
         ("cognito-idp:AdminDeleteUser", "UserPool"),
-        ("dynamodb:Scan", "MembersTable"),
         ("dynamodb:GetItem", "MembersTable"),
         ("dynamodb:UpdateItem", "MembersTable"),
         ("dynamodb:DeleteItem", "MembersTable"),
-        ("dynamodb:Scan", "ContactsTable"),
+        ("dynamodb:Query", "MembersTable/index/byPendingSince"),
         ("dynamodb:GetItem", "ContactsTable"),
         ("dynamodb:UpdateItem", "ContactsTable"),
         ("dynamodb:DeleteItem", "ContactsTable"),
+        ("dynamodb:Query", "ContactsTable/index/byReservedAt"),
         ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
+    },
+    # The only function that reads the pool or a table whole, once a day; it deletes nothing.
+    "DriftAuditFunction": {
+        ("cognito-idp:ListUsers", "UserPool"),
+        ("cognito-idp:AdminEnableUser", "UserPool"),
+        ("dynamodb:Scan", "MembersTable"),
+        ("dynamodb:GetItem", "MembersTable"),
+        ("dynamodb:UpdateItem", "MembersTable"),
+        ("dynamodb:GetItem", "ContactsTable"),
     },
 }
 
@@ -152,7 +160,7 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
         assert 128 <= function["MemorySize"] <= 1024
         if logical == "MemberVerifiedFunction":
             assert function["Timeout"] <= 5, "Cognito waits five seconds for a trigger"
-        elif logical != "ReconcilerFunction":
+        elif logical not in ("ReconcilerFunction", "DriftAuditFunction"):
             assert function["Timeout"] == {"Ref": "FunctionTimeoutSeconds"}
         group = function["LoggingConfig"]["LogGroup"]["Ref"]
         assert template["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
@@ -209,27 +217,57 @@ def test_the_sms_role_sends_sms_and_publishes_to_no_topic(template):
     assert any(s["Action"] == "sns:Publish" and s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"} for s in deny)
 
 
-def test_reconciler_passes_never_overlap(template):
-    # Two passes at once would each work from their own lists; one at a time, the schedule's
+def test_reconciler_passes_and_drift_audits_never_overlap(template):
+    # Two passes at once would each work from their own reads; one at a time, the schedule's
     # next firing waits (the reclaim's hold still guards a pass against a request at work).
-    assert template["Resources"]["ReconcilerFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+    for logical in ("ReconcilerFunction", "DriftAuditFunction"):
+        assert template["Resources"][logical]["Properties"]["ReservedConcurrentExecutions"] == 1, logical
 
 
-def test_failed_repairs_and_malformed_records_raise_alarms_on_the_reconcilers_metrics(template):
+def test_failed_repairs_malformed_records_and_drift_raise_alarms_on_the_functions_metrics(template):
     alarms = {
-        resource["Properties"]["MetricName"]: resource["Properties"]
+        (resource["Properties"]["Dimensions"][0]["Value"], resource["Properties"]["MetricName"]): resource["Properties"]
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::CloudWatch::Alarm"
     }
-    # The names functions/reconciler's metrics_line writes, in its namespace and dimension.
-    source = (ROOT / "functions/reconciler/src/lib.rs").read_text()
-    for metric in ("RepairFailures", "MalformedRecords"):
-        assert metric in alarms, f"no alarm on {metric}"
-        assert f'"{metric}"' in source, f"the reconciler does not emit {metric}"
-        alarm = alarms[metric]
-        assert alarm["Namespace"] == "MembersApi" and '"Namespace": "MembersApi"' in source
-        assert alarm["Dimensions"] == [{"Name": "Function", "Value": "reconciler"}]
-        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    # The names each function's metrics_line writes (through shared::telemetry::metrics_line,
+    # which writes the namespace and the Function dimension).
+    telemetry = (ROOT / "shared/src/telemetry.rs").read_text()
+    assert '"Namespace": "MembersApi"' in telemetry and '"Dimensions": [["Function"]]' in telemetry
+    wanted = {
+        "reconciler": ("RepairFailures", "MalformedRecords"),
+        "drift-audit": ("RepairFailures", "MalformedRecords", "ReportedDrift"),
+    }
+    for function, metrics in wanted.items():
+        source = (ROOT / f"functions/{function}/src/lib.rs").read_text()
+        assert f'metrics_line("{function}"' in source
+        for metric in metrics:
+            assert (function, metric) in alarms, f"no alarm on {function}'s {metric}"
+            assert f'"{metric}"' in source, f"{function} does not emit {metric}"
+            alarm = alarms[(function, metric)]
+            assert alarm["Namespace"] == "MembersApi"
+            assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_pending_work_is_found_by_sparse_indexes_one_new_index_per_table(template):
+    # The reconciler's whole input. CloudFormation adds at most one global index to a table
+    # in one update: one each, so a stack from before them updates in place.
+    resources = template["Resources"]
+    members = resources["MembersTable"]["Properties"]["GlobalSecondaryIndexes"]
+    contacts = resources["ContactsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    assert [i["IndexName"] for i in members] == ["byPendingSince"]
+    assert [i["IndexName"] for i in contacts] == ["byReservedAt"]
+    assert [k["AttributeName"] for k in members[0]["KeySchema"]] == ["pendingWork", "pendingSince"]
+    assert [k["AttributeName"] for k in contacts[0]["KeySchema"]] == ["state", "reservedAt"]
+    source = (ROOT / "shared/src/store/pending.rs").read_text()
+    assert '"byPendingSince"' in source and '"byReservedAt"' in source
+
+
+def test_the_drift_audit_runs_daily_by_default(template):
+    (event,) = template["Resources"]["DriftAuditFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == {"Fn::Sub": "rate(${AuditDriftEveryHours} hours)"}
+    assert template["Parameters"]["AuditDriftEveryHours"]["Default"] == 24
 
 
 def test_the_reconciler_runs_on_a_schedule_the_operator_sets(template):

@@ -143,6 +143,7 @@ impl Intercept for Before {
 pub struct Calls {
     seen: Arc<std::sync::Mutex<Vec<String>>>,
     bodies: Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
+    items_read: Arc<AtomicUsize>,
 }
 
 impl Calls {
@@ -161,6 +162,13 @@ impl Calls {
     pub fn reset(&self) {
         self.seen.lock().unwrap().clear();
         self.bodies.lock().unwrap().clear();
+        self.items_read.store(0, Ordering::SeqCst);
+    }
+
+    /// DynamoDB items the calls read, as their answers say: what a `Query` or `Scan`
+    /// evaluated (`ScannedCount`, filtered out or not: each is paid for), a `GetItem`'s item.
+    pub fn items_read(&self) -> usize {
+        self.items_read.load(Ordering::SeqCst)
     }
 
     /// The JSON requests of one operation, in order.
@@ -196,6 +204,24 @@ impl Intercept for Calls {
         if let Some(body) = body {
             self.bodies.lock().unwrap().push((operation, body));
         }
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let answer: Option<serde_json::Value> =
+            context.response().body().bytes().and_then(|b| serde_json::from_slice(b).ok());
+        let Some(answer) = answer else { return Ok(()) };
+        let read = match operation(cfg).as_str() {
+            "Query" | "Scan" => answer["ScannedCount"].as_u64().unwrap_or(0) as usize,
+            "GetItem" => usize::from(answer.get("Item").is_some()),
+            _ => 0,
+        };
+        self.items_read.fetch_add(read, Ordering::SeqCst);
         Ok(())
     }
 }

@@ -64,12 +64,12 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
         .unwrap();
 
     // Within the lease nothing is touched: those requests may still be at work.
-    let early = Box::pin(reconcile(deps, shared::time::now(), Duration::ZERO)).await.unwrap();
+    let early = Box::pin(reconcile(deps, shared::time::now())).await.unwrap();
     assert_eq!(early.repaired, Repaired::default());
 
     let later =
         shared::time::now() + chrono::Duration::from_std(deps.config.lease).unwrap() + chrono::Duration::seconds(1);
-    let summary = Box::pin(reconcile(deps, later, Duration::ZERO)).await.unwrap();
+    let summary = Box::pin(reconcile(deps, later)).await.unwrap();
     println!("{}", serde_json::to_string(&summary).unwrap());
 
     assert_eq!(
@@ -82,8 +82,7 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
             reservations_removed: 2
         }
     );
-    assert_eq!(summary.reported.ghosts, 1);
-    assert_eq!(summary.reported.users_without_membership, 1);
+    assert_eq!(summary.reported, reconciler::Reported::default(), "nothing pending wants a person");
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.is_none(), "Carol's cancel finished");
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 1);
     let dan = stack.cognito_user(ACME_INVITEE_2.user_id).await.expect("Dan was never deleted");
@@ -96,10 +95,23 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
     assert!(stack.member(GLOBEX, GLOBEX_INVITEE.user_id).await.is_some(), "a ghost is left for cancel");
     assert!(stack.cognito_user_exists("by-hand").await);
 
-    let again = Box::pin(reconcile(deps, later, Duration::ZERO)).await.unwrap();
+    let again = Box::pin(reconcile(deps, later)).await.unwrap();
     assert_eq!(again.repaired, Repaired::default(), "idempotent");
+    assert_eq!(
+        (again.checked.members, again.checked.reservations),
+        (0, 0),
+        "what was repaired left the pending-work indexes"
+    );
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 1);
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::ResentInvite).await.len(), 1);
+
+    // What no pending work explains is the daily drift audit's to report.
+    let drift = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+    assert_eq!(drift.ghosts, 1, "Hank");
+    assert_eq!(drift.users_without_membership, 1, "by-hand");
+    assert_eq!((drift.members_enabled, drift.failures, drift.malformed_records), (0, 0, 0));
+    assert!(stack.member(GLOBEX, GLOBEX_INVITEE.user_id).await.is_some(), "a ghost is reported, not removed");
+    assert!(stack.cognito_user_exists("by-hand").await, "the drift audit deletes nothing");
 }
 
 async fn delete_user(stack: &TestStack, user_id: &str) {
@@ -126,7 +138,7 @@ async fn the_reconciler_racing_the_workload_breaks_nothing() {
         tokio::spawn(async move {
             let mut passes = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                reconcile(&deps, shared::time::now(), Duration::ZERO).await.expect("a pass");
+                reconcile(&deps, shared::time::now()).await.expect("a pass");
                 passes += 1;
             }
             passes
@@ -177,7 +189,7 @@ async fn reconcile_pausing_at(
     let later = shared::time::now()
         + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
         + chrono::Duration::seconds(1);
-    Box::pin(reconcile(&paused, later, Duration::ZERO)).await.unwrap()
+    Box::pin(reconcile(&paused, later)).await.unwrap()
 }
 
 /// Runs `future` to its end on a runtime of its own (inside a paused call of another one).
@@ -276,40 +288,195 @@ async fn an_invitee_signing_in_while_the_reconciler_is_paused_is_not_deleted() {
 }
 
 /// A record of the members table that is not a membership (written by hand, or by a bug)
-/// used to fail every pass. It is passed over and reported, the rest of the pass done, and
-/// the pass's metrics line (which the template's alarms watch) counts it.
+/// with pending work on it, used to fail every pass. It is passed over and reported, the
+/// rest of the pass done, and the pass's metrics line (which the template's alarms watch)
+/// counts it; the drift audit, reading the table whole, reports it too.
 #[tokio::test]
 async fn a_malformed_record_is_reported_and_passed_over_and_counted_in_the_metrics() {
     let stack = TestStack::seeded().await;
     let client = stack.deps.store.client();
+    let text = |value: &str| aws_sdk_dynamodb::types::AttributeValue::S(value.into());
     client
         .put_item()
         .table_name(&stack.deps.config.tables.members)
-        .item("orgId", aws_sdk_dynamodb::types::AttributeValue::S(ACME.into()))
-        .item("userId", aws_sdk_dynamodb::types::AttributeValue::S("half-written".into()))
+        .item("orgId", text(ACME))
+        .item("userId", text("half-written"))
+        .item("pendingWork", text(shared::store::pending::PENDING))
+        .item("pendingSince", text("2026-01-01T00:00:00.000Z"))
         .send()
         .await
         .unwrap();
+    // And a resend whose entry could not be written: the rest of the pass's work.
+    let dies = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("PutItem", When::BeforeSending, 1))]);
+    let erin = fixture_with("resend-invitation/admin-resends-invitation.json", |e| {
+        members_tests::retarget(e, ACME_INVITEE_3.user_id)
+    });
+    assert_eq!(Box::pin(resend_invitation::handle(&dies, erin)).await.unwrap().status(), 202);
     let later = shared::time::now()
         + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
         + chrono::Duration::seconds(1);
 
-    let summary = Box::pin(reconcile(&stack.deps, later, Duration::ZERO)).await.expect("the pass is not failed by it");
+    let summary = Box::pin(reconcile(&stack.deps, later)).await.expect("the pass is not failed by it");
 
     assert_eq!(summary.reported.malformed_records, 1);
-    assert!(summary.checked.members > 0, "the other memberships were checked");
+    assert_eq!(summary.repaired.resends_logged, 1, "the rest of the pass was done");
     let metrics: serde_json::Value = serde_json::from_str(&reconciler::metrics_line(&summary, later)).unwrap();
     assert_eq!(metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"], "MembersApi");
     assert_eq!(metrics["_aws"]["Timestamp"], later.timestamp_millis());
+    assert_eq!(metrics["Function"], "reconciler");
     assert_eq!(metrics["MalformedRecords"], 1);
     assert_eq!(metrics["RepairFailures"], summary.reported.failures);
+    assert_eq!(metrics["Repaired"], 1);
     let named: Vec<&str> = metrics["_aws"]["CloudWatchMetrics"][0]["Metrics"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["Name"].as_str().unwrap())
         .collect();
+    assert_eq!(named.len(), 4);
     for name in named {
         assert!(metrics[name].is_number(), "{name} has a value");
     }
+
+    let drift = Box::pin(drift_audit::audit(&stack.deps, Duration::ZERO)).await.expect("nor the audit");
+    assert_eq!(drift.malformed_records, 1);
+    assert!(drift.members_checked > 0, "the other memberships were checked");
+    let metrics: serde_json::Value = serde_json::from_str(&drift_audit::metrics_line(&drift, later)).unwrap();
+    assert_eq!((metrics["Function"].as_str(), metrics["MalformedRecords"].as_u64()), (Some("drift-audit"), Some(1)));
+}
+
+/// A pass reads pending work and nothing else: no `ListUsers`, no `Scan`, and the same two
+/// index queries whether the organisation holds a handful of members or hundreds more. Its
+/// calls grow with the lapsed work it finds, by a fixed few for each.
+#[tokio::test]
+async fn a_pass_costs_what_is_pending_not_what_is_kept() {
+    let stack = TestStack::seeded().await;
+    let (cognito, dynamo) = (members_tests::faults::Calls::new(), members_tests::faults::Calls::new());
+    let watched =
+        stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![SharedInterceptor::new(dynamo.clone())]);
+    let pass = async || {
+        cognito.reset();
+        dynamo.reset();
+        let later = shared::time::now()
+            + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
+            + chrono::Duration::seconds(1);
+        let summary = Box::pin(reconcile(&watched, later)).await.unwrap();
+        (summary, cognito.total(), dynamo.count("Query"), dynamo.total())
+    };
+
+    let (small, cognito_small, queries_small, dynamo_small) = pass().await;
+    members_tests::seed::many_members(&stack.deps, ACME, 300).await;
+    let (large, cognito_large, queries_large, dynamo_large) = pass().await;
+
+    assert_eq!((small.checked.members, small.checked.reservations), (0, 0));
+    assert_eq!(large, small);
+    assert_eq!((cognito_small, cognito_large), (0, 0), "nothing pending: Cognito is not asked");
+    assert_eq!((queries_small, queries_large), (2, 2), "one query of each pending-work index");
+    assert_eq!((dynamo_small, dynamo_large), (2, 2), "and nothing else: no Scan");
+
+    // Three resends whose entries could not be written: three lapsed pieces of work.
+    for user in [ACME_INVITEE.user_id, ACME_INVITEE_2.user_id, ACME_INVITEE_3.user_id] {
+        let dies = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("PutItem", When::BeforeSending, 1))]);
+        let resend =
+            fixture_with("resend-invitation/admin-resends-invitation.json", |e| members_tests::retarget(e, user));
+        assert_eq!(Box::pin(resend_invitation::handle(&dies, resend)).await.unwrap().status(), 202);
+    }
+    // A pass takes on at most its budget; what it found beyond says so, for the next pass.
+    let begun_before = shared::time::now() + chrono::Duration::seconds(1);
+    let two = stack.deps.store.members_with_work_since_before(begun_before, 2).await.unwrap();
+    assert_eq!((two.found.len(), two.more), (2, true));
+    let all = stack.deps.store.members_with_work_since_before(begun_before, 10).await.unwrap();
+    assert_eq!((all.found.len(), all.more), (3, false));
+
+    let (pending, cognito_pending, queries_pending, dynamo_pending) = pass().await;
+    assert_eq!(pending.repaired.resends_logged, 3);
+    assert_eq!(cognito_pending, 0, "a resend's entry needs no Cognito call");
+    assert_eq!(queries_pending, 2);
+    assert_eq!(dynamo.count("Scan"), 0);
+    // For each: read it (GetItem), the entry (PutItem), the resend cleared (UpdateItem),
+    // and out of the index (UpdateItem).
+    assert_eq!(dynamo_pending, 2 + 3 * 4, "{:?}", dynamo);
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::ResentInvite).await.len(), 3);
+}
+
+/// An entry of `action` on `member`, begun at `at`.
+fn entry(
+    member: &shared::domain::Member,
+    action: AuditAction,
+    at: shared::time::Timestamp,
+) -> shared::domain::AuditEntry {
+    shared::domain::AuditEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: member.org_id.clone(),
+        action,
+        occurred_at: at,
+        actor_id: "admin".into(),
+        actor_name: "Admin".into(),
+        target_id: member.user_id.to_string(),
+        target_name: member.name.clone(),
+        request_id: "req".into(),
+        source_ip: "203.0.113.1".into(),
+        user_agent: "test".into(),
+    }
+}
+
+/// Two pieces of work on one membership: a resend begun two hours ago, whose entry was
+/// never written, and a cancel begun now. The membership's place among pending work is the
+/// older one's; a pass then finishes the resend, finds the cancel not lapsed, and moves the
+/// membership to the cancel's start, so that passes before that read nothing; the pass
+/// after the cancel's lease lapsed undoes it (the user is still there), and the membership
+/// leaves the index.
+#[tokio::test]
+async fn a_membership_with_two_pieces_of_work_is_taken_up_when_each_lapses() {
+    let stack = TestStack::seeded().await;
+    let (deps, lease) = (&stack.deps, chrono::Duration::from_std(stack.deps.config.lease).unwrap());
+    let carol = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    let now = shared::time::now();
+    let resend = entry(&carol, AuditAction::ResentInvite, now - chrono::Duration::hours(2));
+    let claimed = deps.store.claim_resend(&carol, resend.occurred_at, Duration::from_secs(60), &resend).await;
+    assert_eq!(claimed.unwrap(), shared::ports::Cooldown::Claimed);
+    let cancel = entry(&carol, AuditAction::CanceledInvite, now);
+    assert_eq!(deps.store.mark_cancel_pending(&carol, &cancel, false).await.unwrap(), shared::ports::Outcome::Done);
+
+    let first = Box::pin(reconcile(deps, now + chrono::Duration::seconds(1))).await.unwrap();
+    assert_eq!(first.checked.members, 1);
+    assert_eq!(first.repaired.resends_logged, 1);
+    assert_eq!(first.repaired.cancels_undone, 0, "the cancel has not lapsed");
+    let second = Box::pin(reconcile(deps, now + chrono::Duration::seconds(2))).await.unwrap();
+    assert_eq!(second.checked.members, 0, "placed at the cancel's start now");
+
+    let after = now + lease + chrono::Duration::seconds(1);
+    let third = Box::pin(reconcile(deps, after)).await.unwrap();
+    assert_eq!((third.checked.members, third.repaired.cancels_undone), (1, 1));
+    let fourth = Box::pin(reconcile(deps, after)).await.unwrap();
+    assert_eq!(fourth.checked.members, 0, "nothing pending: out of the index");
+    let carol = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    assert!(carol.cancel_pending.is_none() && carol.resend_pending.is_none());
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::ResentInvite).await.len(), 1);
+    assert!(stack.cognito_user_exists(ACME_INVITEE.user_id).await);
+}
+
+/// The write that takes a membership out of the index after its work is done can be lost
+/// (the process dies between the two writes): the membership stays in the index with
+/// nothing pending. The pass that meets it takes it out, and repairs nothing.
+#[tokio::test]
+async fn a_membership_left_in_the_index_with_nothing_pending_is_taken_out() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let carol = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    let cancel = entry(&carol, AuditAction::CanceledInvite, shared::time::now());
+    deps.store.mark_cancel_pending(&carol, &cancel, false).await.unwrap();
+    // The cancel is cleared by a write that loses its second one.
+    let dies =
+        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::after("UpdateItem", When::BeforeSending, 1, 1))]);
+    assert!(dies.store.clear_cancel_pending(&carol, &cancel.id).await.is_err(), "the second write failed");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().cancel_pending.is_none());
+    let later =
+        shared::time::now() + chrono::Duration::from_std(deps.config.lease).unwrap() + chrono::Duration::seconds(1);
+
+    let first = Box::pin(reconcile(deps, later)).await.unwrap();
+    assert_eq!(first.checked.members, 1, "still in the index");
+    assert_eq!(first.repaired, Repaired::default());
+    let second = Box::pin(reconcile(deps, later)).await.unwrap();
+    assert_eq!(second.checked.members, 0, "taken out");
 }

@@ -137,11 +137,19 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
         "newest first"
     );
 
-    // The reconciler, as the schedule invokes it: one pass, its summary returned.
+    // The reconciler, as the schedule invokes it: one pass over pending work (none has
+    // lapsed), its summary returned.
     let reconciled = invoke(port, "reconciler", "events/reconciler/scheduled.json");
     let summary: serde_json::Value = serde_json::from_slice(&reconciled.stdout).expect("the summary");
-    assert!(summary["checked"]["members"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(summary["checked"]["members"], 0, "{summary}");
+    assert_eq!(summary["checked"]["reservations"], 0, "{summary}");
     assert_eq!(summary["reported"]["failures"], 0, "{summary}");
+    // The drift audit, as its daily schedule invokes it: the pool and the table read whole.
+    let audited = invoke(port, "drift-audit", "events/drift-audit/scheduled.json");
+    let drift: serde_json::Value = serde_json::from_slice(&audited.stdout).expect("the drift report");
+    assert!(drift["membersChecked"].as_u64().unwrap() > 0, "{drift}");
+    assert!(drift["usersChecked"].as_u64().unwrap() > 0, "{drift}");
+    assert_eq!(drift["failures"], 0, "{drift}");
 
     // The same binary refuses what it must refuse.
     let verified = invoke(port, "cancel-invitation", "events/cancel-invitation/verified-target.json");

@@ -44,7 +44,8 @@ impl ContactClaim {
 }
 
 impl DynamoStore {
-    async fn contact_claim(&self, contact: &str) -> Result<Option<ContactClaim>, StoreError> {
+    /// The claim of one contact, read consistently.
+    pub async fn contact_claim(&self, contact: &str) -> Result<Option<ContactClaim>, StoreError> {
         let output = self
             .client
             .get_item()

@@ -3,6 +3,7 @@
 //! transaction with its contact claims and its audit entry.
 
 use super::contacts::{MEMBER, contact_key};
+use super::pending::{PENDING, oldest_pending};
 use super::{
     DynamoStore, Item, audit_from_item, audit_item, failed, failed_conditions, is_condition_failure, s, text, timestamp,
 };
@@ -39,7 +40,7 @@ pub fn name_key_suffix(user_id: &UserId) -> String {
 }
 
 impl DynamoStore {
-    fn member_key(org_id: &str, user_id: &UserId) -> Item {
+    pub(super) fn member_key(org_id: &str, user_id: &UserId) -> Item {
         Item::from([("orgId".to_owned(), s(org_id)), ("userId".to_owned(), s(user_id.as_str()))])
     }
 
@@ -224,8 +225,13 @@ impl Members for DynamoStore {
         entry: &AuditEntry,
         disabling: bool,
     ) -> Result<Outcome, StoreError> {
-        let update =
-            if disabling { "SET cancelPending = :entry, disabledBy = :id" } else { "SET cancelPending = :entry" };
+        // Into the pending-work index in the same write (crate::store::pending), at its
+        // oldest work's start.
+        let update = if disabling {
+            "SET cancelPending = :entry, disabledBy = :id, pendingWork = :pending, pendingSince = if_not_exists(pendingSince, :since)"
+        } else {
+            "SET cancelPending = :entry, pendingWork = :pending, pendingSince = if_not_exists(pendingSince, :since)"
+        };
         let mut request = self
             .client
             .update_item()
@@ -233,7 +239,9 @@ impl Members for DynamoStore {
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
             .update_expression(update)
             .condition_expression("attribute_exists(userId)")
-            .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)));
+            .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)))
+            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":since", s(&time::sortable(entry.occurred_at)));
         if disabling {
             request = request.expression_attribute_values(":id", s(&entry.id));
         }
@@ -245,7 +253,8 @@ impl Members for DynamoStore {
     }
 
     async fn clear_cancel_pending(&self, member: &Member, id: &str) -> Result<(), StoreError> {
-        self.update_if_still(member, "REMOVE cancelPending", "cancelPending.id = :id", id).await
+        self.update_if_still(member, "REMOVE cancelPending", "cancelPending.id = :id", id).await?;
+        self.leave_pending_work_if_none(member).await
     }
 
     async fn clear_disabled_by(&self, member: &Member, id: &str) -> Result<(), StoreError> {
@@ -273,7 +282,10 @@ impl Members for DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Outcome::Done),
+            Ok(_) => {
+                self.leave_pending_work_if_none(member).await?;
+                Ok(Outcome::Done)
+            }
             Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
             Err(e) => Err(failed("UpdateItem", e)),
         }
@@ -421,7 +433,7 @@ impl Members for DynamoStore {
             .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
             .update_expression(
-                "SET lastInvitationSentAt = :now, lastResentAt = :now, resendPending = :entry REMOVE resendAttempted",
+                "SET lastInvitationSentAt = :now, lastResentAt = :now, resendPending = :entry, pendingWork = :pending, pendingSince = if_not_exists(pendingSince, :now) REMOVE resendAttempted",
             )
             .condition_expression(
                 // Or the claim is this same resend's, from an attempt whose answer was lost.
@@ -431,6 +443,7 @@ impl Members for DynamoStore {
             .expression_attribute_values(":now", s(&time::sortable(now)))
             .expression_attribute_values(":threshold", s(&time::sortable(threshold)))
             .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)))
+            .expression_attribute_values(":pending", s(PENDING))
             .send()
             .await;
         match result {
@@ -477,7 +490,7 @@ impl Members for DynamoStore {
         }
         expression.push_str(&format!("REMOVE {}", remove.join(", ")));
         match update.update_expression(expression).send().await {
-            Ok(_) => Ok(()),
+            Ok(_) => self.leave_pending_work_if_none(member).await,
             // Someone resent since: their claim stands.
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(failed("UpdateItem", e)),
@@ -497,8 +510,8 @@ impl Members for DynamoStore {
             .send()
             .await;
         match result {
+            Ok(_) => self.leave_pending_work_if_none(member).await,
             // Gone, or another resend's entry is pending now: nothing of ours to clear.
-            Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(failed("UpdateItem", e)),
         }
@@ -545,6 +558,10 @@ pub fn member_item(member: &Member) -> Item {
     }
     if let Some(entry) = &member.resend_pending {
         item.insert("resendPending".into(), AttributeValue::M(audit_item(entry)));
+    }
+    if let Some(since) = oldest_pending(member) {
+        item.insert("pendingWork".into(), s(PENDING));
+        item.insert("pendingSince".into(), s(&time::sortable(since)));
     }
     if let Some(id) = &member.disabled_by {
         item.insert("disabledBy".into(), s(id));

@@ -1,12 +1,14 @@
 //! The DynamoDB tables as the [`crate::ports::Store`], one file a table: membership records
 //! and the transactions that keep them, their claims and their audit entries together
-//! ([`members`]), contact claims ([`contacts`]), the append-only audit log ([`audit`]), and
-//! idempotency records ([`idempotency`]). This file holds what they share.
+//! ([`members`]), contact claims ([`contacts`]), the append-only audit log ([`audit`]),
+//! idempotency records ([`idempotency`]), and the indexes of pending work ([`pending`]).
+//! This file holds what they share.
 
 pub mod audit;
 pub mod contacts;
 pub mod idempotency;
 pub mod members;
+pub mod pending;
 
 pub use audit::{audit_from_item, audit_item};
 pub use contacts::contact_key;
