@@ -1,0 +1,85 @@
+//! The drift audit against the emulator: what no pending work explains, repaired where that
+//! is safe and reported where it wants a person; nothing deleted.
+
+use members_tests::TestStack;
+use members_tests::seed::{ACME, ACME_INVITEE, ACME_VERIFIED};
+use shared::domain::{AuditAction, MemberStatus};
+use shared::ports::prelude::*;
+use shared::ports::{Directory, Outcome};
+use std::time::Duration;
+
+/// Carol signed in while a cancel of her was at work: the cancel had disabled her, saw her
+/// confirmed, and died before enabling her again; her sign-in's trigger cleared the pending
+/// cancel. She is a verified member nobody can sign in as, with no pending work left for
+/// the reconciler. The audit enables her. Bob, disabled by an operator, is reported and left
+/// disabled.
+#[tokio::test]
+async fn a_verified_member_a_dead_cancel_disabled_is_enabled_and_one_disabled_by_an_operator_is_reported() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let carol = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    let actor = shared::domain::Actor { id: "admin".into(), org_id: ACME.into(), name: "Admin".into() };
+    let meta = shared::domain::RequestMeta::default();
+    let cancel =
+        shared::domain::AuditEntry::new(AuditAction::CanceledInvite, &actor, &meta, &carol, shared::time::now());
+    assert_eq!(deps.store.mark_cancel_pending(&carol, &cancel, true).await.unwrap(), Outcome::Done);
+    assert!(deps.directory.disable(ACME_INVITEE.user_id).await.unwrap());
+    members_tests::seed::confirm(deps, &ACME_INVITEE).await.unwrap();
+    let carol = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    assert_eq!(carol.status, MemberStatus::Verified);
+    assert!(carol.cancel_pending.is_none() && carol.disabled_by.is_some(), "the state the dead cancel left");
+    assert!(deps.directory.disable(ACME_VERIFIED.user_id).await.unwrap(), "an operator disables Bob");
+
+    let drift = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+
+    assert_eq!(drift.members_enabled, 1);
+    assert_eq!(drift.disabled_members, 1, "Bob");
+    assert_eq!(drift.failures, 0);
+    assert!(stack.cognito_user(ACME_INVITEE.user_id).await.unwrap().enabled, "Carol can sign in again");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().disabled_by.is_none());
+    assert!(!stack.cognito_user(ACME_VERIFIED.user_id).await.unwrap().enabled, "Bob is the operator's to enable");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&drift_audit::metrics_line(&drift, shared::time::now())).unwrap();
+    assert_eq!((metrics["Repaired"].as_u64(), metrics["ReportedDrift"].as_u64()), (Some(1), Some(1)));
+
+    let again = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+    assert_eq!((again.members_enabled, again.disabled_members), (0, 1), "idempotent");
+}
+
+/// An invitation under way has a user and no membership yet: its reservation explains it,
+/// and the audit does not report it. The same user without the reservation is reported,
+/// and never deleted.
+#[tokio::test]
+async fn a_user_whose_invitation_holds_a_reservation_is_not_drift() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let user_id = shared::domain::UserId::parse("in-flight-1").unwrap();
+    let phone = "+447700900177";
+    let contacts = [shared::store::contact_key("phone", phone)];
+    let reserved = deps.store.reserve_contacts(&user_id, ACME, &contacts, shared::time::now()).await.unwrap();
+    assert_eq!(reserved, shared::ports::Reservation::Reserved);
+    deps.directory
+        .client()
+        .admin_create_user()
+        .user_pool_id(deps.directory.user_pool_id())
+        .username(user_id.as_str())
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("phone_number")
+                .value(phone)
+                .build()
+                .unwrap(),
+        )
+        .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+
+    let under_way = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+    assert_eq!(under_way.users_without_membership, 0);
+
+    deps.store.release_contacts(&user_id, &contacts).await.unwrap();
+    let left = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+    assert_eq!(left.users_without_membership, 1);
+    assert!(stack.cognito_user_exists(user_id.as_str()).await, "reported, never deleted");
+}
