@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR := $(CURDIR)/target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: clean help bench chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: clean help bench bench-scale chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -22,6 +22,7 @@ help:
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
 	@echo "make sizes      release-build every function and print its size"
 	@echo "make bench      cold start, warm cost, memory and size of every function beside hello-world baselines"
+	@echo "make bench-scale AWS calls and items read of a page, two searches, two reconciler passes at 1 000 and 10 000 members"
 	@echo "make sam-build  sam build: an arm64 bootstrap per function (installs Debian's Rust for aarch64 when missing)"
 	@echo "make boot-check boot every arm64 bootstrap under qemu against a local Runtime API; check arch and glibc"
 	@echo "make sam-deploy build, then deploy (guided the first time: it asks for ConsoleOrigin)"
@@ -115,6 +116,9 @@ sizes: tools
 
 bench: tools
 	scripts/bench.sh
+
+bench-scale: tools
+	scripts/bench-scale.sh
 
 clean:
 	rm -rf target infra/.aws-sam infra/.aws-sam-host

@@ -128,6 +128,50 @@ impl CognitoDirectory {
             }
         }
     }
+
+    /// The usernames of every member of `group`, a page (60) at a time with `pause` between
+    /// pages (`ListUsersInGroup`'s quota is shared by the account too).
+    pub async fn group_members_paced(
+        &self,
+        group: &str,
+        pause: std::time::Duration,
+    ) -> Result<Vec<String>, DirectoryError> {
+        let mut names = Vec::new();
+        let mut token = None;
+        loop {
+            if token.is_some() && !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            let page = self
+                .client
+                .list_users_in_group()
+                .user_pool_id(&self.user_pool_id)
+                .group_name(group)
+                .limit(60)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|error| failed("ListUsersInGroup", error))?;
+            names.extend(page.users().iter().filter_map(|u| u.username().map(str::to_owned)));
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(names);
+            }
+        }
+    }
+
+    /// Takes `username` out of `group` (nothing to do when they are not in it).
+    pub async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
+        self.client
+            .admin_remove_user_from_group()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .group_name(group)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| failed("AdminRemoveUserFromGroup", error))
+    }
 }
 
 impl Directory for CognitoDirectory {

@@ -1,6 +1,7 @@
 """What the expanded template grants and keeps, asserted where CloudFormation reads it."""
 
 import json
+import re
 
 from conftest import ROOT
 
@@ -89,7 +90,10 @@ EXPECTED = {
     # The only function that reads the pool or a table whole, once a day; it deletes nothing.
     "DriftAuditFunction": {
         ("cognito-idp:ListUsers", "UserPool"),
+        ("cognito-idp:ListUsersInGroup", "UserPool"),
         ("cognito-idp:AdminEnableUser", "UserPool"),
+        ("cognito-idp:AdminAddUserToGroup", "UserPool"),
+        ("cognito-idp:AdminRemoveUserFromGroup", "UserPool"),
         ("dynamodb:Scan", "MembersTable"),
         ("dynamodb:GetItem", "MembersTable"),
         ("dynamodb:UpdateItem", "MembersTable"),
@@ -240,7 +244,7 @@ def test_failed_repairs_malformed_records_and_drift_raise_alarms_on_the_function
     }
     for function, metrics in wanted.items():
         source = (ROOT / f"functions/{function}/src/lib.rs").read_text()
-        assert f'metrics_line("{function}"' in source
+        assert re.search(rf'metrics_line\(\s*"{function}"', source), f"{function} names itself in its metrics"
         for metric in metrics:
             assert (function, metric) in alarms, f"no alarm on {function}'s {metric}"
             assert f'"{metric}"' in source, f"{function} does not emit {metric}"

@@ -207,19 +207,22 @@ impl Intercept for Calls {
         Ok(())
     }
 
-    fn read_before_deserialization(
+    fn read_after_deserialization(
         &self,
-        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
+        _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let answer: Option<serde_json::Value> =
-            context.response().body().bytes().and_then(|b| serde_json::from_slice(b).ok());
-        let Some(answer) = answer else { return Ok(()) };
-        let read = match operation(cfg).as_str() {
-            "Query" | "Scan" => answer["ScannedCount"].as_u64().unwrap_or(0) as usize,
-            "GetItem" => usize::from(answer.get("Item").is_some()),
-            _ => 0,
+        use aws_sdk_dynamodb::operation::{get_item::GetItemOutput, query::QueryOutput, scan::ScanOutput};
+        let Ok(output) = context.output_or_error() else { return Ok(()) };
+        let read = if let Some(query) = output.downcast_ref::<QueryOutput>() {
+            query.scanned_count() as usize
+        } else if let Some(scan) = output.downcast_ref::<ScanOutput>() {
+            scan.scanned_count() as usize
+        } else if let Some(got) = output.downcast_ref::<GetItemOutput>() {
+            usize::from(got.item().is_some())
+        } else {
+            0
         };
         self.items_read.fetch_add(read, Ordering::SeqCst);
         Ok(())

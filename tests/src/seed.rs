@@ -192,24 +192,29 @@ pub fn trigger_event(trigger_source: &str, user_pool_id: &str, demo: &DemoUser) 
 /// users or claims: an organisation's size, for what must not grow with it.
 pub async fn many_members(deps: &Deps, org_id: &str, count: usize) {
     for index in 0..count {
-        let member = shared::domain::Member {
-            org_id: org_id.into(),
-            user_id: UserId::parse(&format!("bulk-{index:06}")).expect("a user id"),
-            name: format!("Bulk Member {index}"),
-            phone: Some(format!("+4477009{index:05}")),
-            email: None,
-            role: Role::Member,
-            status: Verified,
-            invited_at: Some(shared::time::now()),
-            invited_by: Some(ACME_ADMIN.user_id.into()),
-            last_invitation_sent_at: Some(shared::time::now()),
-            last_resent_at: None,
-            resend_pending: None,
-            cancel_pending: None,
-            disabled_by: None,
-            resend_attempted: None,
-            last_resend_id: None,
-        };
-        deps.store.put_member_record(&member).await.expect("write a membership");
+        put_bulk_member(deps, org_id, index).await;
     }
+}
+
+/// The `index`th of [`many_members`]: `bulk-000042`, "Bulk Member 42", unverified.
+pub async fn put_bulk_member(deps: &Deps, org_id: &str, index: usize) {
+    let member = shared::domain::Member {
+        org_id: org_id.into(),
+        user_id: UserId::parse(&format!("bulk-{index:06}")).expect("a user id"),
+        name: format!("Bulk Member {index}"),
+        phone: Some(format!("+4477009{index:05}")),
+        email: None,
+        role: Role::Member,
+        status: Unverified,
+        invited_at: Some(shared::time::now()),
+        invited_by: Some(ACME_ADMIN.user_id.into()),
+        last_invitation_sent_at: Some(shared::time::now()),
+        last_resent_at: None,
+        resend_pending: None,
+        cancel_pending: None,
+        disabled_by: None,
+        resend_attempted: None,
+        last_resend_id: None,
+    };
+    deps.store.put_member_record(&member).await.expect("write a membership");
 }

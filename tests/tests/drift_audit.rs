@@ -2,7 +2,7 @@
 //! is safe and reported where it wants a person; nothing deleted.
 
 use members_tests::TestStack;
-use members_tests::seed::{ACME, ACME_INVITEE, ACME_VERIFIED};
+use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, ACME_INVITEE_3, ACME_VERIFIED};
 use shared::domain::{AuditAction, MemberStatus};
 use shared::ports::prelude::*;
 use shared::ports::{Directory, Outcome};
@@ -82,4 +82,28 @@ async fn a_user_whose_invitation_holds_a_reservation_is_not_drift() {
     let left = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
     assert_eq!(left.users_without_membership, 1);
     assert!(stack.cognito_user_exists(user_id.as_str()).await, "reported, never deleted");
+}
+
+/// Erin's invitation made her an administrator, but its `AdminAddUserToGroup` failed after
+/// the membership committed; Bob, a plain member, was put in the administrators' group by
+/// hand. The audit gives Erin the group and takes Bob out: the role the console shows is
+/// what the API judges by.
+#[tokio::test]
+async fn the_administrators_group_is_made_to_follow_the_role() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let group = deps.config.admin_group.clone();
+    assert!(stack.groups_of(ACME_INVITEE_3.user_id).await.contains(&group), "the seed gave Erin the group");
+    deps.directory.remove_from_group(ACME_INVITEE_3.user_id, &group).await.unwrap();
+    deps.directory.add_to_group(ACME_VERIFIED.user_id, &group).await.unwrap();
+
+    let drift = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+
+    assert_eq!(drift.groups_repaired, 2);
+    assert_eq!(drift.failures, 0);
+    assert!(stack.groups_of(ACME_INVITEE_3.user_id).await.contains(&group), "Erin is an administrator");
+    assert!(!stack.groups_of(ACME_VERIFIED.user_id).await.contains(&group), "Bob is not");
+    assert!(stack.groups_of(ACME_ADMIN.user_id).await.contains(&group), "Ada untouched");
+    let again = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+    assert_eq!(again.groups_repaired, 0, "idempotent");
 }

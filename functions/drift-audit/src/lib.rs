@@ -11,17 +11,22 @@
 //!   works on (the cancel died, and the sign-in trigger cleared it): enabled again, read
 //!   consistently first. Verified members are never cancelled, so no cancel can be at work on
 //!   them; a user disabled by anyone else is reported;
+//! - role ⇔ group drift: an administrator without the administrators' group (their
+//!   invitation's `AdminAddUserToGroup` failed after the membership committed), or a plain
+//!   member in it (added by hand): the group made to follow the membership's role, read
+//!   consistently first. The role is what the console shows and the API judges by;
 //! - a record of the members table that is not a membership: reported and passed over.
 //!
-//! It reads the pool a page (60 users) at a time with [`PAGE_PAUSE`] between pages: at most
-//! 20 `ListUsers` calls a second, two thirds of the account's 30, which invitations share.
+//! It reads the pool, and the administrators' group, a page (60 users) at a time with
+//! [`PAGE_PAUSE`] between pages: at most 20 `ListUsers` calls a second, two thirds of the
+//! account's 30, which invitations share.
 //! It deletes nothing. One JSON summary line and one line of CloudWatch metrics end a run.
 
 use serde::Serialize;
 use shared::Deps;
-use shared::domain::MemberStatus;
+use shared::domain::{Member, MemberStatus, Role};
 use shared::ports::prelude::*;
-use shared::ports::{ClaimState, DirectoryUser};
+use shared::ports::{ClaimState, Directory, DirectoryUser};
 use shared::store::contact_key;
 use shared::time::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -40,6 +45,8 @@ pub struct Drift {
     pub users_without_membership: usize,
     pub disabled_members: usize,
     pub members_enabled: usize,
+    /// Administrators given the group, plain members taken out of it.
+    pub groups_repaired: usize,
     pub malformed_records: usize,
     pub failures: usize,
 }
@@ -62,7 +69,7 @@ pub fn metrics_line(drift: &Drift, now: Timestamp) -> String {
         now,
         &[
             ("ReportedDrift", drift.ghosts + drift.users_without_membership + drift.disabled_members),
-            ("Repaired", drift.members_enabled),
+            ("Repaired", drift.members_enabled + drift.groups_repaired),
             ("RepairFailures", drift.failures),
             ("MalformedRecords", drift.malformed_records),
         ],
@@ -76,6 +83,8 @@ pub async fn audit(deps: &Deps, pause: Duration) -> Result<Drift, shared::ApiErr
     // is read can only make its user look like one without a membership, which the
     // reservation check below then explains.
     let users = deps.directory.all_users_paced(pause).await?;
+    let admins: HashSet<String> =
+        deps.directory.group_members_paced(&deps.config.admin_group, pause).await?.into_iter().collect();
     let (members, malformed) = deps.store.scan_members().await?;
     for key in &malformed {
         drift.malformed_records += 1;
@@ -109,6 +118,20 @@ pub async fn audit(deps: &Deps, pause: Duration) -> Result<Drift, shared::ApiErr
             }
             _ => {}
         }
+        let in_group = admins.contains(member.user_id.as_str());
+        if user_by_id.contains_key(member.user_id.as_str())
+            && member.cancel_pending.is_none()
+            && in_group != (member.role == Role::Admin)
+        {
+            match match_group_to_role(deps, member).await {
+                Ok(true) => drift.groups_repaired += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    drift.failures += 1;
+                    tracing::error!(target_user = %member.user_id, error = %shared::error::error_chain(&error), "could not match a member's group to their role");
+                }
+            }
+        }
     }
 
     for user in &users {
@@ -133,12 +156,30 @@ pub async fn audit(deps: &Deps, pause: Duration) -> Result<Drift, shared::ApiErr
 
 /// Enables a verified member whom a dead cancel disabled, judged on the membership read
 /// again now; whether it did.
-async fn enable_left_disabled(deps: &Deps, listed: &shared::domain::Member) -> Result<bool, shared::ApiError> {
+async fn enable_left_disabled(deps: &Deps, listed: &Member) -> Result<bool, shared::ApiError> {
     let Some(member) = deps.store.get_member(&listed.org_id, &listed.user_id).await? else { return Ok(false) };
     if member.status != MemberStatus::Verified || member.cancel_pending.is_some() || member.disabled_by.is_none() {
         return Ok(false);
     }
     Ok(shared::disabling::enable_if_a_cancel_disabled(deps, &member).await?)
+}
+
+/// Gives an administrator the administrators' group, or takes a plain member out of it, as
+/// the membership read again now says; whether it did.
+async fn match_group_to_role(deps: &Deps, listed: &Member) -> Result<bool, shared::ApiError> {
+    let Some(member) = deps.store.get_member(&listed.org_id, &listed.user_id).await? else { return Ok(false) };
+    if member.cancel_pending.is_some() || member.role != listed.role {
+        return Ok(false); // Being cancelled, or changed since it was listed: the next run sees.
+    }
+    let group = &deps.config.admin_group;
+    if member.role == Role::Admin {
+        deps.directory.add_to_group(member.user_id.as_str(), group).await?;
+        tracing::info!(target_user = %member.user_id, org = %member.org_id, "gave an administrator the administrators' group");
+    } else {
+        deps.directory.remove_from_group(member.user_id.as_str(), group).await?;
+        tracing::warn!(target_user = %member.user_id, org = %member.org_id, "took a plain member out of the administrators' group");
+    }
+    Ok(true)
 }
 
 /// Whether an invitation holds a reservation of the user's phone or email for them.
