@@ -107,3 +107,37 @@ async fn the_administrators_group_is_made_to_follow_the_role() {
     let again = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
     assert_eq!(again.groups_repaired, 0, "idempotent");
 }
+
+/// A membership written before the pending-work index existed: a cancel pending on it, no
+/// place in the index, so the reconciler never meets it. The drift audit places it, and the
+/// next pass after its lease finishes the work.
+#[tokio::test]
+async fn pending_work_from_before_the_index_is_placed_in_it_for_the_reconciler() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let carol = stack.member(ACME, ACME_INVITEE.user_id).await.unwrap();
+    let actor = shared::domain::Actor { id: "admin".into(), org_id: ACME.into(), name: "Admin".into() };
+    let meta = shared::domain::RequestMeta::default();
+    let begun = shared::time::now() - chrono::Duration::hours(1);
+    let cancel = shared::domain::AuditEntry::new(AuditAction::CanceledInvite, &actor, &meta, &carol, begun);
+    deps.store.mark_cancel_pending(&carol, &cancel, false).await.unwrap();
+    deps.store
+        .client()
+        .update_item()
+        .table_name(&deps.config.tables.members)
+        .key("orgId", aws_sdk_dynamodb::types::AttributeValue::S(ACME.into()))
+        .key("userId", aws_sdk_dynamodb::types::AttributeValue::S(ACME_INVITEE.user_id.into()))
+        .update_expression("REMOVE pendingWork, pendingSince")
+        .send()
+        .await
+        .unwrap();
+    let now = shared::time::now();
+    assert_eq!(Box::pin(reconciler::reconcile(deps, now)).await.unwrap().checked.members, 0, "not found");
+
+    let drift = Box::pin(drift_audit::audit(deps, Duration::ZERO)).await.unwrap();
+    assert_eq!(drift.pending_indexed, 1);
+
+    let pass = Box::pin(reconciler::reconcile(deps, now)).await.unwrap();
+    assert_eq!((pass.checked.members, pass.repaired.cancels_undone), (1, 1), "Carol is still in the pool");
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().cancel_pending.is_none());
+}

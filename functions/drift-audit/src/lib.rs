@@ -15,6 +15,10 @@
 //!   invitation's `AdminAddUserToGroup` failed after the membership committed), or a plain
 //!   member in it (added by hand): the group made to follow the membership's role, read
 //!   consistently first. The role is what the console shows and the API judges by;
+//! - a membership with a cancel or resend pending: placed among pending work (at its oldest
+//!   work's start) if it is not there, so that the reconciler finds it: memberships written
+//!   before the pending-work index existed carry none, and DynamoDB's own backfill of a new
+//!   index cannot add them;
 //! - a record of the members table that is not a membership: reported and passed over.
 //!
 //! It reads the pool, and the administrators' group, a page (60 users) at a time with
@@ -47,6 +51,8 @@ pub struct Drift {
     pub members_enabled: usize,
     /// Administrators given the group, plain members taken out of it.
     pub groups_repaired: usize,
+    /// Memberships with pending work, (re)placed among pending work.
+    pub pending_indexed: usize,
     pub malformed_records: usize,
     pub failures: usize,
 }
@@ -117,6 +123,16 @@ pub async fn audit(deps: &Deps, pause: Duration) -> Result<Drift, shared::ApiErr
                 }
             }
             _ => {}
+        }
+        if member.cancel_pending.is_some() || member.resend_pending.is_some() {
+            // Conditional on the work read being still there: a no-op when it moved on.
+            match deps.store.settle_pending_work(member).await {
+                Ok(()) => drift.pending_indexed += 1,
+                Err(error) => {
+                    drift.failures += 1;
+                    tracing::error!(target_user = %member.user_id, error = %shared::error::error_chain(&error), "could not place pending work in its index");
+                }
+            }
         }
         let in_group = admins.contains(member.user_id.as_str());
         if user_by_id.contains_key(member.user_id.as_str())
