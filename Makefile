@@ -107,6 +107,8 @@ sam-deploy: sam-build
 	else \
 	  PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" sam deploy --guided; \
 	fi
+	# What is deployed now: the next change is checked against it (tests/infra/test_update.py).
+	cp infra/template.yaml infra/deployed/template.yaml
 
 bootstrap-admin: tools $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/bootstrap-admin.sh
