@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR := $(CURDIR)/target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: clean help bench bench-scale chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: clean help bench bench-scale migrate chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -27,6 +27,7 @@ help:
 	@echo "make boot-check boot every arm64 bootstrap under qemu against a local Runtime API; check arch and glibc"
 	@echo "make sam-deploy build, then deploy (guided the first time: it asks for ConsoleOrigin)"
 	@echo "make bootstrap-admin ORG=… NAME=… PHONE=… [EMAIL=…]  the first administrator of an organisation"
+	@echo "make migrate    after a deploy: the data migrations it needs (idempotent, resumable; STACK or ENV_FILE)"
 	@echo "make clean      remove this checkout's builds (target/, infra/.aws-sam*); the sccache cache stays"
 	@echo "make sam-build-host  the same sam build for this machine's x86_64 (no cross toolchain needed)"
 
@@ -112,6 +113,9 @@ sam-deploy: sam-build
 
 bootstrap-admin: tools $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/bootstrap-admin.sh
+
+migrate: tools $(SAM_STAMP)
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/migrate.sh
 
 sizes: tools
 	scripts/sizes.sh

@@ -9,34 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${ORG:?ORG=<organisation id> is required}" "${NAME:?NAME=<full name> is required}" "${PHONE:?PHONE=<E.164 phone> is required}"
 
-if [ -n "${ENV_FILE:-}" ]; then
-  set -a
-  # shellcheck disable=SC1090
-  source "$ENV_FILE"
-  set +a
-else
-  stack="${STACK:-org-members}"
-  region_flag=()
-  [ -n "${AWS_REGION:-}" ] && region_flag=(--region "$AWS_REGION")
-  outputs=$(sam list stack-outputs --stack-name "$stack" --output json "${region_flag[@]}") || {
-    echo "make bootstrap-admin: cannot read the outputs of stack $stack (deployed? credentials?)" >&2
-    exit 2
-  }
-  eval "$(python3 - "$outputs" <<'PY'
-import json, shlex, sys
-outputs = {o["OutputKey"]: o["OutputValue"] for o in json.loads(sys.argv[1])}
-names = {"UserPoolId": "USER_POOL_ID", "TokenIssuer": "TOKEN_ISSUER", "InvitationValidityDays": "INVITATION_VALIDITY_DAYS",
-         "MembersTableName": "MEMBERS_TABLE", "AuditTableName": "AUDIT_TABLE",
-         "ContactsTableName": "CONTACTS_TABLE", "IdempotencyTableName": "IDEMPOTENCY_TABLE",
-         "AdminGroupName": "ADMIN_GROUP", "FunctionTimeoutSeconds": "FUNCTION_TIMEOUT_SECONDS"}
-missing = [key for key in names if key not in outputs]
-if missing:
-    sys.exit(f"the stack has no output {', '.join(missing)}: deploy this version first")
-for key, variable in names.items():
-    print(f"export {variable}={shlex.quote(outputs[key])}")
-PY
-)"
-fi
+COMMAND=bootstrap-admin
+source scripts/stack-env.sh
 args=(--org "$ORG" --name "$NAME" --phone "$PHONE")
 [ -n "${EMAIL:-}" ] && args+=(--email "$EMAIL")
 cargo run --quiet -p invite-user --bin bootstrap-admin -- "${args[@]}"

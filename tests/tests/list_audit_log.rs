@@ -280,3 +280,103 @@ async fn filtered_pages_follow_their_cursor_and_refuse_another_filters() {
         assert_eq!(call(&stack.deps, with_query(case, &query)).await.status(), 400, "{query:?}");
     }
 }
+
+/// Entries written before the Log's action index carry no `orgAction`, so the action filter
+/// misses them. `make migrate`'s backfill gives it to them, a page at a time, keeping its
+/// position in a file between runs: stopped after one page and run again, it goes on from
+/// there; run once more, it changes nothing.
+#[tokio::test]
+async fn entries_from_before_the_action_index_are_found_by_it_after_the_backfill() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let client = deps.store.client();
+    let old = |i: usize| AuditEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: ACME.into(),
+        action: AuditAction::CanceledInvite,
+        occurred_at: shared::time::parse("2025-01-01T09:00:00Z").unwrap() + chrono::Duration::minutes(i as i64),
+        actor_id: ACME_ADMIN.sub.into(),
+        actor_name: ACME_ADMIN.name.into(),
+        target_id: format!("old-{i}"),
+        target_name: format!("Old Invitee {i}"),
+        request_id: format!("old-{i}"),
+        source_ip: "203.0.113.1".into(),
+        user_agent: "test".into(),
+    };
+    for i in 0..5 {
+        let mut item = shared::store::audit_item(&old(i));
+        item.remove("orgAction");
+        client.put_item().table_name(&deps.config.tables.audit).set_item(Some(item)).send().await.unwrap();
+    }
+    let canceled = |deps: &Deps| {
+        let deps = deps.clone();
+        async move {
+            let page = json_body(
+                &call(
+                    &deps,
+                    with_query("list-audit-log/admin-reads-log.json", &[("action", "canceled"), ("limit", "100")]),
+                )
+                .await,
+            );
+            page["entries"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(canceled(deps).await, 0, "the filter misses them");
+    let position = std::env::temp_dir().join(format!("backfill-{}.position", uuid::Uuid::new_v4()));
+
+    // Two items a page: the first run stops after one page, and keeps where it stopped.
+    let first = list_audit_log::backfill::backfill(&deps.store, &position, 2, Some(1)).await.unwrap();
+    assert!(position.exists(), "the position is kept");
+    let rest = list_audit_log::backfill::backfill(&deps.store, &position, 2, None).await.unwrap();
+    assert!(!position.exists(), "done: no position left");
+    assert_eq!(first.updated + rest.updated, 5);
+    assert!(first.updated <= 2 && rest.pages > 1, "{first:?} {rest:?}");
+    assert_eq!(canceled(deps).await, 5, "the filter finds them");
+
+    let again = list_audit_log::backfill::backfill(&deps.store, &position, 2, None).await.unwrap();
+    assert_eq!(again.updated, 0, "idempotent");
+    let stored = stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await;
+    assert_eq!(stored.len(), 5, "no entry written twice or lost");
+}
+
+/// The script an operator runs after a deploy (make migrate runs it), here with a local
+/// stack's environment file: it backfills, prints its totals, and run again changes nothing.
+#[tokio::test]
+async fn the_operators_migrate_script_backfills_and_a_second_run_changes_nothing() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let mut item = shared::store::audit_item(&AuditEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: ACME.into(),
+        action: AuditAction::ResentInvite,
+        occurred_at: shared::time::parse("2025-01-01T09:00:00Z").unwrap(),
+        actor_id: ACME_ADMIN.sub.into(),
+        actor_name: ACME_ADMIN.name.into(),
+        target_id: "old-1".into(),
+        target_name: "Old Invitee".into(),
+        request_id: "old-1".into(),
+        source_ip: "203.0.113.1".into(),
+        user_agent: "test".into(),
+    });
+    item.remove("orgAction");
+    deps.store.client().put_item().table_name(&deps.config.tables.audit).set_item(Some(item)).send().await.unwrap();
+    let env_file = std::env::temp_dir().join(format!("members-migrate-{}.env", uuid::Uuid::new_v4()));
+    std::fs::write(&env_file, stack.provisioned.env_file()).unwrap();
+    let position = std::env::temp_dir().join(format!("members-migrate-{}.position", uuid::Uuid::new_v4()));
+    let run = || {
+        let mut command = members_tests::as_from_a_shell("bash", &[]);
+        command.arg("scripts/migrate.sh").env("ENV_FILE", &env_file).env("POSITION", &position);
+        command.output().expect("bash runs the script")
+    };
+
+    let first = run();
+    let second = run();
+    let _ = std::fs::remove_file(&env_file);
+
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let totals: Value = serde_json::from_slice(&first.stdout).expect("the totals as JSON");
+    assert_eq!(totals["updated"], 1, "{totals}");
+    let again: Value = serde_json::from_slice(&second.stdout).expect("the totals as JSON");
+    assert_eq!(again["updated"], 0, "{again}");
+    assert!(!position.exists());
+}

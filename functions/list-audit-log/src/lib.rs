@@ -2,6 +2,8 @@
 //! tab, newest first, for its administrators; optionally one action's entries, one member's
 //! history, or both. One DynamoDB query per page (the table, or an index for a filter).
 
+pub mod backfill;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,65 @@ use crate::ports::{AuditFilter, AuditLog, AuditPage, StoreError};
 use crate::time;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
+/// What one page of [`DynamoStore::backfill_org_action`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backfilled {
+    /// Entries given their `orgAction`.
+    pub updated: usize,
+    /// Entries without an organisation, a key or an action this code knows: left as they are.
+    pub unreadable: usize,
+    /// Where the next page starts (`orgId`, `entryId`); none when the table is done.
+    pub next: Option<Item>,
+}
+
 impl DynamoStore {
+    /// One page (`page` items read) of the migration that gives entries written before the
+    /// Log's action index their `orgAction` (`orgId#action`), which the index is keyed by:
+    /// without it the action filter misses them. Idempotent (each write is conditional on
+    /// the attribute still missing, and on the entry existing) and resumable from `start`.
+    /// The audit table is otherwise append-only: an operator runs this (`make migrate`) with
+    /// their own credentials; no function's role may update an entry.
+    pub async fn backfill_org_action(&self, start: Option<Item>, page: i32) -> Result<Backfilled, StoreError> {
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.tables.audit)
+            .filter_expression("attribute_not_exists(orgAction)")
+            .projection_expression("orgId, entryId, #action")
+            .expression_attribute_names("#action", "action")
+            .limit(page)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| failed("Scan", e))?;
+        let mut done = Backfilled { updated: 0, unreadable: 0, next: output.last_evaluated_key.clone() };
+        for item in output.items() {
+            let action = text(item, "action").and_then(|a| AuditAction::parse(&a));
+            let (Some(org_id), Some(entry_id), Some(action)) = (text(item, "orgId"), text(item, "entryId"), action)
+            else {
+                done.unreadable += 1;
+                continue;
+            };
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.tables.audit)
+                .key("orgId", s(&org_id))
+                .key("entryId", s(&entry_id))
+                .update_expression("SET orgAction = :orgAction")
+                .condition_expression("attribute_exists(entryId) AND attribute_not_exists(orgAction)")
+                .expression_attribute_values(":orgAction", s(&org_action(&org_id, action)))
+                .send()
+                .await;
+            match result {
+                Ok(_) => done.updated += 1,
+                Err(e) if is_condition_failure(&e) => {} // Given it since.
+                Err(e) => return Err(failed("UpdateItem", e)),
+            }
+        }
+        Ok(done)
+    }
+
     /// The audit entry as an item of the transaction `token`, written only if its key is
     /// new. The item keeps the token, so that the writer alone can tell it wrote it.
     pub(super) fn audit_put(&self, entry: &AuditEntry, token: &str) -> Result<TransactWriteItem, StoreError> {
