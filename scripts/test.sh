@@ -35,6 +35,9 @@ if scripts/contract-fuzz.sh > .local/fuzz.log 2>&1; then fuzz=passed; else fuzz=
 grep -E "generated|Seed|^=+ " .local/fuzz.log | tail -n 3 || true
 echo "schemathesis: $fuzz (log: .local/fuzz.log)"
 
+echo "== no contact data in the functions' log lines of the browser and schemathesis runs"
+python -m pytest -q -p no:cacheprovider tests/logs 2>&1 | tee .local/logs.log || status=$?
+
 echo "== each checkout runs its own code (two clones built in turn with make build)"
 python -m pytest -q -p no:cacheprovider tests/checkouts 2>&1 | tee .local/checkouts.log || status=$?
 
@@ -46,13 +49,15 @@ infra_passed=$( (grep -oE '[0-9]+ passed' .local/infra.log || true) | tail -n 1 
 infra_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/infra.log || true) | awk '{ n += $1 } END { print n + 0 }')
 browser_passed=$( (grep -oE '[0-9]+ passed' .local/browser.log || true) | tail -n 1 | cut -d' ' -f1)
 browser_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/browser.log || true) | awk '{ n += $1 } END { print n + 0 }')
+logs_passed=$( (grep -oE '[0-9]+ passed' .local/logs.log || true) | tail -n 1 | cut -d' ' -f1)
+logs_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/logs.log || true) | awk '{ n += $1 } END { print n + 0 }')
 checkouts_passed=$( (grep -oE '[0-9]+ passed' .local/checkouts.log || true) | tail -n 1 | cut -d' ' -f1)
 checkouts_failed=$( (grep -oE '[0-9]+ (failed|error)' .local/checkouts.log || true) | awk '{ n += $1 } END { print n + 0 }')
-passed=$((rust_passed + ${infra_passed:-0} + ${browser_passed:-0} + ${checkouts_passed:-0} + $([ "$fuzz" = passed ] && echo 1 || echo 0)))
-failed=$((rust_failed + infra_failed + browser_failed + checkouts_failed + $([ "$fuzz" = failed ] && echo 1 || echo 0)))
+passed=$((rust_passed + ${infra_passed:-0} + ${browser_passed:-0} + ${logs_passed:-0} + ${checkouts_passed:-0} + $([ "$fuzz" = passed ] && echo 1 || echo 0)))
+failed=$((rust_failed + infra_failed + browser_failed + logs_failed + checkouts_failed + $([ "$fuzz" = failed ] && echo 1 || echo 0)))
 echo "tests: $passed passed, $failed failed" | tee .local/summary
 if [ "$failed" -gt 0 ] || [ "${rust_passed:-0}" -eq 0 ] || [ -z "${infra_passed:-}" ] || [ -z "${browser_passed:-}" ] \
-  || [ -z "${checkouts_passed:-}" ]; then
+  || [ -z "${logs_passed:-}" ] || [ -z "${checkouts_passed:-}" ]; then
   status=1
 fi
 exit "$status"
