@@ -4,10 +4,22 @@
 
 const Cognito = window.AmazonCognitoIdentity;
 const config = await (await fetch("/config.json")).json();
+
+// The session's tokens (the 30-day refresh token among them) live in this page's memory
+// only: never in localStorage, where any script of the origin could read them for a month.
+// A reload asks to sign in again.
+const memory = new Map();
+const inMemory = {
+  setItem: (key, value) => memory.set(key, String(value)),
+  getItem: (key) => (memory.has(key) ? memory.get(key) : null),
+  removeItem: (key) => memory.delete(key),
+  clear: () => memory.clear(),
+};
 const pool = new Cognito.CognitoUserPool({
   UserPoolId: config.userPoolId,
   ClientId: config.clientId,
   endpoint: config.cognitoEndpoint,
+  Storage: inMemory,
 });
 
 const $ = (id) => document.getElementById(id);
@@ -79,7 +91,7 @@ const authCallbacks = (user) => ({
 function signIn(event) {
   event.preventDefault();
   const username = $("sign-in-phone").value.trim();
-  const user = new Cognito.CognitoUser({ Username: username, Pool: pool });
+  const user = new Cognito.CognitoUser({ Username: username, Pool: pool, Storage: inMemory });
   const details = new Cognito.AuthenticationDetails({ Username: username, Password: $("sign-in-password").value });
   $("sign-in-error").textContent = "";
   user.authenticateUser(details, authCallbacks(user));
@@ -293,13 +305,14 @@ async function act(action, member) {
   try {
     if (action === "cancel-invitation") {
       // As the help article says: no confirmation; the row goes.
+      // The notice once the list shows it: what is announced is what is on the screen.
       await api("DELETE", path, { idempotent: true });
-      $("members-notice").textContent = `${member.name}'s invitation was cancelled.`;
       await loadMembers(true);
+      $("members-notice").textContent = `${member.name}'s invitation was cancelled.`;
     } else if (action === "resend-invitation") {
       await api("POST", `${path}/resend`, { idempotent: true });
-      $("members-notice").textContent = `The invitation was sent to ${member.name} again.`;
       await loadMembers(true);
+      $("members-notice").textContent = `The invitation was sent to ${member.name} again.`;
     }
   } catch (error) {
     $("members-error").textContent = describe(error);

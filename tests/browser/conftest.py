@@ -46,6 +46,13 @@ def page(browser, env, request):
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # What the Content-Security-Policy refused (the console must need nothing it refuses).
+    page.on(
+        "console",
+        lambda message: page.errors.append(message.text)
+        if message.type == "error" and "Content Security Policy" in message.text
+        else None,
+    )
     page.goto(env["CONSOLE_URL"])
     yield page
     if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:

@@ -144,3 +144,20 @@ def test_readable_on_a_phones_width(browser, env):
     expect(page.get_by_role("button", name="Actions for Erin Invitee")).to_be_in_viewport()
     page.screenshot(path=str(LOCAL / "console-members-phone.png"))
     context.close()
+
+
+def test_the_console_is_served_with_a_strict_policy_and_keeps_no_token_in_storage(page, env):
+    response = page.goto(env["CONSOLE_URL"])
+    policy = response.headers["content-security-policy"]
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"], "no inline script, no eval"
+    assert directives["connect-src"] == ["'self'", env["API_URL"].rstrip("/")]
+    assert directives["frame-ancestors"] == ["'none'"]
+    sign_in(page, ADA, env["SEED_PASSWORD"])
+    expect(row(page, "Ada Admin")).to_be_visible()
+    stored = page.evaluate("() => [Object.keys(localStorage), Object.keys(sessionStorage)]")
+    assert stored == [[], []], f"nothing kept in the browser's storage: {stored}"
+    tokens_in_memory = page.evaluate("() => document.cookie")
+    assert "Token" not in tokens_in_memory
+    assert page.errors == [], page.errors

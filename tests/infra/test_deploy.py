@@ -85,10 +85,12 @@ def test_the_console_origin_must_be_chosen_and_be_an_origin(template, root):
     parameter = template["Parameters"]["ConsoleOrigin"]
     assert "Default" not in parameter, "a placeholder origin makes every browser call fail CORS"
     pattern = re.compile(parameter["AllowedPattern"])
-    for good in ["https://console.example.com", "http://127.0.0.1:8080", "https://admin.example.co.uk:8443"]:
+    for good in ["https://console.example.com", "http://127.0.0.1:8080", "https://admin.example.co.uk:8443",
+                 "http://localhost:3000", "http://localhost"]:
         assert pattern.fullmatch(good), good
     for bad in ["https://console.example.com/", "console.example.com", "https://x.example.com/app",
-                "*", "https://", "ftp://example.com", "https://example.com:8443/"]:
+                "*", "https://", "ftp://example.com", "https://example.com:8443/",
+                "http://console.example.com", "http://10.0.0.5:8080", "http://127.0.0.2", "http://localhost.example.com"]:
         assert not pattern.fullmatch(bad), bad
     config = tomllib.loads((root / "infra/samconfig.toml").read_text())
     overrides = config["default"]["deploy"]["parameters"].get("parameter_overrides", "")

@@ -27,9 +27,25 @@ pub struct Console {
     pub http: reqwest::Client,
 }
 
+/// The console's Content-Security-Policy: its own files only, no inline script or style, no
+/// plugin, no framing; it talks to its own origin (the Cognito proxy, its configuration) and
+/// the API. A real host sends the same with the API's and Cognito's origins in `connect-src`
+/// (docs/local.md).
+pub fn content_security_policy(api_url: &str) -> String {
+    let api = api_url.trim_end_matches('/');
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self' {api}; object-src 'none'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    )
+}
+
 pub fn router(console: Arc<Console>) -> axum::Router {
     let files = tower_http::services::ServeDir::new(console.root.join("public"));
     let vendor = tower_http::services::ServeDir::new(console.root.join("node_modules"));
+    let api_url = console.config["apiUrl"].as_str().unwrap_or_default().to_owned();
+    let policy =
+        axum::http::HeaderValue::from_str(&content_security_policy(&api_url)).expect("a policy of visible ASCII");
     axum::Router::new()
         .route("/config.json", get(config))
         .route("/cognito", post(cognito))
@@ -37,6 +53,10 @@ pub fn router(console: Arc<Console>) -> axum::Router {
         .nest_service("/vendor", vendor)
         .fallback_service(files)
         .with_state(console)
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            policy,
+        ))
 }
 
 async fn config(State(console): State<Arc<Console>>) -> axum::Json<Value> {
