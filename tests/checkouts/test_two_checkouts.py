@@ -101,21 +101,25 @@ def local_api_of(checkout: Path):
 @pytest.fixture(scope="module")
 def checkouts(tmp_path_factory):
     base = tmp_path_factory.mktemp("checkouts")
-    a, b = clone(base / "a"), clone(base / "b")
-    local_api = b / "tests/src/bin/local-api.rs"
-    source = local_api.read_text()
-    assert 'println!("reference console on {console_url}");' in source
-    local_api.write_text(source.replace(
-        'println!("reference console on {console_url}");',
-        f'println!("{MARK}");\n    println!("reference console on {{console_url}}");',
-    ))
-    page = b / "console/public/index.html"
-    page.write_text(page.read_text().replace("</body>", f"<!-- {MARK} --></body>"))
-    for checkout in (a, b, a, b):
-        subprocess.run(["make", "-s", "build"], cwd=checkout, env=user_environment(), check=True,
-                       stdout=subprocess.DEVNULL)
-    yield a, b
-    shutil.rmtree(base, ignore_errors=True)
+    # Two whole builds (about 5 GB each): removed whatever happens, a failed build included,
+    # so that runs do not pile them up on the machine's disk.
+    try:
+        a, b = clone(base / "a"), clone(base / "b")
+        local_api = b / "tests/src/bin/local-api.rs"
+        source = local_api.read_text()
+        assert 'println!("reference console on {console_url}");' in source
+        local_api.write_text(source.replace(
+            'println!("reference console on {console_url}");',
+            f'println!("{MARK}");\n    println!("reference console on {{console_url}}");',
+        ))
+        page = b / "console/public/index.html"
+        page.write_text(page.read_text().replace("</body>", f"<!-- {MARK} --></body>"))
+        for checkout in (a, b, a, b):
+            subprocess.run(["make", "-s", "build"], cwd=checkout, env=user_environment(), check=True,
+                           stdout=subprocess.DEVNULL)
+        yield a, b
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_each_checkout_builds_into_a_folder_of_its_own(checkouts):
