@@ -13,6 +13,8 @@ pub struct Tables {
     pub contacts: String,
     /// Responses kept for `Idempotency-Key` replays: `key`, expiring.
     pub idempotency: String,
+    /// The terms a search finds members by: `term` + `entry`.
+    pub search: String,
 }
 
 /// Everything an HTTP function needs to find its resources. AWS endpoints, region and
@@ -68,6 +70,7 @@ impl Tables {
             audit: required(lookup, "AUDIT_TABLE")?,
             contacts: required(lookup, "CONTACTS_TABLE")?,
             idempotency: required(lookup, "IDEMPOTENCY_TABLE")?,
+            search: required(lookup, "SEARCH_TABLE")?,
         })
     }
 }
@@ -144,6 +147,7 @@ mod tests {
         ("AUDIT_TABLE", "audit"),
         ("CONTACTS_TABLE", "contacts"),
         ("IDEMPOTENCY_TABLE", "idempotency"),
+        ("SEARCH_TABLE", "search"),
         ("FUNCTION_TIMEOUT_SECONDS", "10"),
         ("INVITATION_VALIDITY_DAYS", "7"),
     ];

@@ -244,6 +244,38 @@ pub struct Member {
 }
 
 impl Member {
+    /// A member as its identity makes them, with no invitation sent and no work under way.
+    pub fn new(org_id: &str, user_id: UserId, name: &str, role: Role, status: MemberStatus) -> Self {
+        Self {
+            org_id: org_id.to_owned(),
+            user_id,
+            name: name.to_owned(),
+            phone: None,
+            email: None,
+            role,
+            status,
+            invited_at: None,
+            invited_by: None,
+            last_invitation_sent_at: None,
+            last_resent_at: None,
+            resend_pending: None,
+            cancel_pending: None,
+            disabled_by: None,
+            resend_attempted: None,
+            last_resend_id: None,
+        }
+    }
+
+    /// With these contacts.
+    pub fn reached_at(self, phone: Option<String>, email: Option<String>) -> Self {
+        Self { phone, email, ..self }
+    }
+
+    /// Invited by `by` at `at`: the invitation went out then.
+    pub fn invited(self, by: &str, at: Timestamp) -> Self {
+        Self { invited_at: Some(at), invited_by: Some(by.to_owned()), last_invitation_sent_at: Some(at), ..self }
+    }
+
     /// When an unverified member's temporary password lapses: `validity` after the last
     /// invitation went out. None for a verified member.
     pub fn invitation_expires_at(&self, validity: chrono::Duration) -> Option<Timestamp> {

@@ -3,6 +3,7 @@
 //! adapters over Cognito ([`directory`]) and DynamoDB ([`store`]).
 
 pub mod actor;
+pub mod backfill;
 pub mod config;
 pub mod cursor;
 pub mod deps;

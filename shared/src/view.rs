@@ -70,24 +70,9 @@ mod tests {
     }
 
     fn member(status: MemberStatus) -> Member {
-        Member {
-            org_id: "org".into(),
-            user_id: UserId::parse("u1").unwrap(),
-            name: "Ann".into(),
-            phone: Some("+447700900123".into()),
-            email: Some("ann@example.com".into()),
-            role: Role::Member,
-            status,
-            invited_at: time::parse("2026-11-26T09:00:00.250Z"),
-            invited_by: Some("admin".into()),
-            last_invitation_sent_at: time::parse("2026-11-26T09:00:00.250Z"),
-            last_resent_at: None,
-            resend_pending: None,
-            cancel_pending: None,
-            disabled_by: None,
-            resend_attempted: None,
-            last_resend_id: None,
-        }
+        Member::new("org", UserId::parse("u1").unwrap(), "Ann", Role::Member, status)
+            .reached_at(Some("+447700900123".into()), Some("ann@example.com".into()))
+            .invited("admin", sent())
     }
 
     #[test]

@@ -17,6 +17,7 @@ EXPECTED = {
         ("dynamodb:UpdateItem", "MembersTable"),
         ("dynamodb:DeleteItem", "MembersTable"),
         ("dynamodb:DeleteItem", "ContactsTable"),
+        ("dynamodb:BatchWriteItem", "SearchTable"),
         ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
         ("dynamodb:GetItem", "IdempotencyTable"),
@@ -38,6 +39,7 @@ EXPECTED = {
         ("dynamodb:PutItem", "ContactsTable"),
         ("dynamodb:UpdateItem", "ContactsTable"),
         ("dynamodb:DeleteItem", "ContactsTable"),
+        ("dynamodb:BatchWriteItem", "SearchTable"),
         ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
         ("dynamodb:GetItem", "IdempotencyTable"),
@@ -48,6 +50,8 @@ EXPECTED = {
     "ListMembersFunction": {
         ("dynamodb:Query", "MembersTable/index/byName"),
         ("dynamodb:Query", "MembersTable/index/byStatus"),
+        ("dynamodb:Query", "SearchTable"),
+        ("dynamodb:BatchGetItem", "MembersTable"),
     },
     "MemberVerifiedFunction": {
         ("dynamodb:GetItem", "MembersTable"),
@@ -84,6 +88,7 @@ EXPECTED = {
         ("dynamodb:UpdateItem", "ContactsTable"),
         ("dynamodb:DeleteItem", "ContactsTable"),
         ("dynamodb:Query", "ContactsTable/index/byReservedAt"),
+        ("dynamodb:BatchWriteItem", "SearchTable"),
         ("dynamodb:GetItem", "AuditTable"),
         ("dynamodb:PutItem", "AuditTable"),
     },
@@ -174,7 +179,7 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
 
 def test_tables_are_on_demand_recoverable_and_the_audit_is_retained(template):
     tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
-    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable"}
+    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable"}
     for name, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST", name
         assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name

@@ -166,7 +166,8 @@ impl Calls {
     }
 
     /// DynamoDB items the calls read, as their answers say: what a `Query` or `Scan`
-    /// evaluated (`ScannedCount`, filtered out or not: each is paid for), a `GetItem`'s item.
+    /// evaluated (`ScannedCount`, filtered out or not: each is paid for), a `GetItem`'s item,
+    /// a `BatchGetItem`'s items.
     pub fn items_read(&self) -> usize {
         self.items_read.load(Ordering::SeqCst)
     }
@@ -213,6 +214,7 @@ impl Intercept for Calls {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
         use aws_sdk_dynamodb::operation::{get_item::GetItemOutput, query::QueryOutput, scan::ScanOutput};
         let Ok(output) = context.output_or_error() else { return Ok(()) };
         let read = if let Some(query) = output.downcast_ref::<QueryOutput>() {
@@ -221,6 +223,8 @@ impl Intercept for Calls {
             scan.scanned_count() as usize
         } else if let Some(got) = output.downcast_ref::<GetItemOutput>() {
             usize::from(got.item().is_some())
+        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
+            batch.responses().map_or(0, |tables| tables.values().map(Vec::len).sum())
         } else {
             0
         };

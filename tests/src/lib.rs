@@ -161,6 +161,31 @@ impl TestStack {
         let output = self.deps.store.client().scan().table_name(table).send().await.expect("Scan");
         output.items().to_vec()
     }
+
+    /// How many search terms find this user (in every organisation and index).
+    pub async fn search_terms_of(&self, user_id: &str) -> usize {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let output = self
+                .deps
+                .store
+                .client()
+                .scan()
+                .table_name(&self.deps.config.tables.search)
+                .filter_expression("userId = :u")
+                .expression_attribute_values(":u", aws_sdk_dynamodb::types::AttributeValue::S(user_id.to_owned()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("Scan");
+            count += output.items().len();
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return count;
+            }
+        }
+    }
 }
 
 /// The resources of `base`, reached through clients that carry `cognito` and `dynamo`

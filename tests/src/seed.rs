@@ -198,23 +198,10 @@ pub async fn many_members(deps: &Deps, org_id: &str, count: usize) {
 
 /// The `index`th of [`many_members`]: `bulk-000042`, "Bulk Member 42", unverified.
 pub async fn put_bulk_member(deps: &Deps, org_id: &str, index: usize) {
-    let member = shared::domain::Member {
-        org_id: org_id.into(),
-        user_id: UserId::parse(&format!("bulk-{index:06}")).expect("a user id"),
-        name: format!("Bulk Member {index}"),
-        phone: Some(format!("+4477009{index:05}")),
-        email: None,
-        role: Role::Member,
-        status: Unverified,
-        invited_at: Some(shared::time::now()),
-        invited_by: Some(ACME_ADMIN.user_id.into()),
-        last_invitation_sent_at: Some(shared::time::now()),
-        last_resent_at: None,
-        resend_pending: None,
-        cancel_pending: None,
-        disabled_by: None,
-        resend_attempted: None,
-        last_resend_id: None,
-    };
+    let user_id = UserId::parse(&format!("bulk-{index:06}")).expect("a user id");
+    let member =
+        shared::domain::Member::new(org_id, user_id, &format!("Bulk Member {index}"), Role::Member, Unverified)
+            .reached_at(Some(format!("+4477009{index:05}")), None)
+            .invited(ACME_ADMIN.user_id, shared::time::now());
     deps.store.put_member_record(&member).await.expect("write a membership");
 }

@@ -40,6 +40,7 @@ async fn assert_untouched(stack: &TestStack, org_id: &str, user_id: &str) {
 async fn assert_canceled_once(stack: &TestStack, user_id: &str, target_name: &str) -> shared::domain::AuditEntry {
     assert!(!stack.cognito_user_exists(user_id).await, "the Cognito user of {user_id} is deleted");
     assert!(stack.member(ACME, user_id).await.is_none(), "the membership of {user_id} is removed");
+    assert_eq!(stack.search_terms_of(user_id).await, 0, "no search finds {user_id} any more");
     let entries = stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await;
     assert_eq!(entries.len(), 1, "exactly one audit entry: {entries:?}");
     let entry = entries.into_iter().next().unwrap();
@@ -53,6 +54,7 @@ async fn assert_canceled_once(stack: &TestStack, user_id: &str, target_name: &st
 #[tokio::test]
 async fn an_admin_cancels_an_unverified_invitee() {
     let stack = TestStack::seeded().await;
+    assert!(stack.search_terms_of(ACME_INVITEE.user_id).await > 0, "a search finds the invitee before");
 
     let response = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
 

@@ -362,21 +362,29 @@ async fn the_operators_migrate_script_backfills_and_a_second_run_changes_nothing
     deps.store.client().put_item().table_name(&deps.config.tables.audit).set_item(Some(item)).send().await.unwrap();
     let env_file = std::env::temp_dir().join(format!("members-migrate-{}.env", uuid::Uuid::new_v4()));
     std::fs::write(&env_file, stack.provisioned.env_file()).unwrap();
-    let position = std::env::temp_dir().join(format!("members-migrate-{}.position", uuid::Uuid::new_v4()));
+    let positions = std::env::temp_dir().join(format!("members-migrate-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&positions).unwrap();
     let run = || {
         let mut command = members_tests::as_from_a_shell("bash", &[]);
-        command.arg("scripts/migrate.sh").env("ENV_FILE", &env_file).env("POSITION", &position);
+        command.arg("scripts/migrate.sh").env("ENV_FILE", &env_file).env("POSITION_DIR", &positions);
         command.output().expect("bash runs the script")
     };
+    // One totals line a migration: the Log's action, then the search terms.
+    let totals = |output: &std::process::Output| -> Vec<Value> {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    };
 
-    let first = run();
-    let second = run();
+    let first = totals(&run());
+    let second = totals(&run());
     let _ = std::fs::remove_file(&env_file);
 
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    let totals: Value = serde_json::from_slice(&first.stdout).expect("the totals as JSON");
-    assert_eq!(totals["updated"], 1, "{totals}");
-    let again: Value = serde_json::from_slice(&second.stdout).expect("the totals as JSON");
-    assert_eq!(again["updated"], 0, "{again}");
-    assert!(!position.exists());
+    let members = stack.deps.store.all_members().await.unwrap().len();
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(first[0]["updated"], 1, "{first:?}");
+    assert_eq!(first[1]["updated"], members, "every membership's terms written: {first:?}");
+    assert_eq!(second[0]["updated"], 0, "{second:?}");
+    assert_eq!(second[1]["unreadable"], 0, "{second:?}");
+    assert!(std::fs::read_dir(&positions).unwrap().next().is_none(), "done: no position left");
+    let _ = std::fs::remove_dir(&positions);
 }

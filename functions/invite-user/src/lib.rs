@@ -267,24 +267,15 @@ async fn create_and_commit<D: Directory, S: Store>(
             _ => return Err((ApiError::ContactInUse, Undo::Reservation)),
         },
     }
-    let member = Member {
-        org_id: caller.org_id.clone(),
-        user_id: user_id.clone(),
-        name: invitation.name.as_str().to_owned(),
-        phone: Some(invitation.phone.as_str().to_owned()),
-        email: invitation.email.as_ref().map(|e| e.as_str().to_owned()),
-        role: invitation.role,
-        status: MemberStatus::Unverified,
-        invited_at: Some(now),
-        invited_by: Some(caller.id.clone()),
-        last_invitation_sent_at: Some(now),
-        last_resent_at: None,
-        resend_pending: None,
-        cancel_pending: None,
-        disabled_by: None,
-        resend_attempted: None,
-        last_resend_id: None,
-    };
+    let member = Member::new(
+        &caller.org_id,
+        user_id.clone(),
+        invitation.name.as_str(),
+        invitation.role,
+        MemberStatus::Unverified,
+    )
+    .reached_at(Some(invitation.phone.as_str().to_owned()), invitation.email.as_ref().map(|e| e.as_str().to_owned()))
+    .invited(&caller.id, now);
     let actor = shared::actor::actor_of(&deps.store, caller).await;
     let entry = AuditEntry::new(AuditAction::Invited, &actor, meta, &member, now);
     match deps.store.add_member_with_audit(&member, &entry).await {

@@ -1,7 +1,8 @@
 //! `GET /members?limit=50&cursor=…&status=unverified&q=ann`: the Members page, one page at
 //! a time, in name order, optionally one status (`expired` included) and a search. One
 //! DynamoDB query per page and no Cognito call: the status shown is the mirror the other
-//! functions keep, and expiry is computed from it when read.
+//! functions keep, and expiry is computed from it when read. A search queries the one term
+//! that finds its members (shared::search), then reads that page's memberships.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
@@ -63,7 +64,8 @@ fn decode_cursor(raw: &str, org_id: &str, filters: Filters) -> Result<PageKey, A
     let same_listing = position.status.as_deref() == filters.status.map(ShownStatus::as_str)
         && position.q.as_deref() == filters.q
         && position.key.ends_with(&name_key_suffix(&user_id))
-        && filters.status.is_none_or(|status| position.key.starts_with(&status_prefix(status.stored())));
+        // A search pages through its term's items, in name order whatever the status.
+        && (filters.q.is_some() || filters.status.is_none_or(|status| position.key.starts_with(&status_prefix(status.stored()))));
     if !same_listing {
         return Err(cursor::invalid());
     }

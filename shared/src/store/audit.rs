@@ -3,22 +3,11 @@
 //! of the same entry is never a second one.
 
 use super::members::FILTERED_PAGE_READ;
-use super::{DynamoStore, Item, failed, is_condition_failure, s, text, timestamp};
+use super::{Backfilled, DynamoStore, Item, failed, is_condition_failure, s, text, timestamp};
 use crate::domain::{AuditAction, AuditEntry};
 use crate::ports::{AuditFilter, AuditLog, AuditPage, StoreError};
 use crate::time;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-
-/// What one page of [`DynamoStore::backfill_org_action`] did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Backfilled {
-    /// Entries given their `orgAction`.
-    pub updated: usize,
-    /// Entries without an organisation, a key or an action this code knows: left as they are.
-    pub unreadable: usize,
-    /// Where the next page starts (`orgId`, `entryId`); none when the table is done.
-    pub next: Option<Item>,
-}
 
 impl DynamoStore {
     /// One page (`page` items read) of the migration that gives entries written before the

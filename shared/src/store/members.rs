@@ -1,5 +1,6 @@
 //! The members table: `orgId` + `userId`, the mirror the Members page lists (two local
-//! indexes: by name, and by status then name). A membership is written, and removed, in one
+//! indexes: by name, and by status then name; a search reads the search table first, see
+//! [`super::search_index`]). A membership is written, and removed, in one
 //! transaction with its contact claims and its audit entry.
 
 use super::contacts::{MEMBER, contact_key};
@@ -58,6 +59,7 @@ impl DynamoStore {
 
     /// Writes a membership record as it is, without claims or audit (tests and tools).
     pub async fn put_member_record(&self, member: &Member) -> Result<(), StoreError> {
+        self.write_search_terms(member).await?;
         self.client
             .put_item()
             .table_name(&self.tables.members)
@@ -173,6 +175,8 @@ impl Members for DynamoStore {
     }
 
     async fn add_member_with_audit(&self, member: &Member, entry: &AuditEntry) -> Result<Addition, StoreError> {
+        // Findable before it exists: the search skips terms whose membership is not there.
+        self.write_search_terms(member).await?;
         let build = |e: aws_sdk_dynamodb::error::BuildError| failed("TransactWriteItems", e);
         let mut items = vec![
             TransactWriteItem::builder()
@@ -331,13 +335,19 @@ impl Members for DynamoStore {
         if let Some(receipt) = receipt {
             items.push(self.receipt_update(receipt)?);
         }
-        match self.transact(items, &token).await {
-            Ok(()) => Ok(Outcome::Done),
+        let outcome = match self.transact(items, &token).await {
+            Ok(()) => Outcome::Done,
             // Lost its answer the first time and was applied then: the entry is ours.
-            Err(_) if self.committed(entry, &token).await? => Ok(Outcome::Done),
-            Err(error) if failed_conditions(&error).is_some() => Ok(Outcome::ConditionFailed),
-            Err(error) => Err(failed("TransactWriteItems", error)),
+            Err(_) if self.committed(entry, &token).await? => Outcome::Done,
+            Err(error) if failed_conditions(&error).is_some() => return Ok(Outcome::ConditionFailed),
+            Err(error) => return Err(failed("TransactWriteItems", error)),
+        };
+        // Terms left behind only cost a search a read (crate::store::search_index): the
+        // removal stands whether or not they go.
+        if let Err(error) = self.remove_search_terms(member).await {
+            tracing::warn!(error = %error, "search terms of a removed member left behind");
         }
+        Ok(outcome)
     }
 
     async fn list_members(
@@ -347,6 +357,9 @@ impl Members for DynamoStore {
         limit: usize,
         after: Option<&PageKey>,
     ) -> Result<MemberPage, StoreError> {
+        if let Some(search) = &filter.search {
+            return self.search_members(org_id, filter, search, limit, after).await;
+        }
         let (index, sort_attribute) =
             if filter.status.is_some() { ("byStatus", "statusKey") } else { ("byName", "nameKey") };
         let mut query = self
@@ -366,7 +379,7 @@ impl Members for DynamoStore {
                 .expression_attribute_values(":status", s(&status_prefix(status.stored()))),
             None => query.key_condition_expression("orgId = :org"),
         };
-        // Expiry and search are filters on what the key range reads: computed from
+        // Expiry is a filter on what the key range reads: computed from
         // `lastInvitationSentAt` at read time (no record changes as time passes).
         let mut conditions = Vec::new();
         match filter.status {
@@ -382,9 +395,6 @@ impl Members for DynamoStore {
         if matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified)) {
             query = query.expression_attribute_values(":lapsed", s(&time::sortable(filter.lapsed_at)));
         }
-        // The search (words folded for accents, prefixes of the national number) is applied
-        // to what the query returns, by the rule itself (crate::search): DynamoDB's filters
-        // cannot fold accents, and an item is read, and paid for, filtered or not.
         if !conditions.is_empty() {
             query = query.filter_expression(conditions.join(" AND "));
         }
@@ -525,9 +535,11 @@ pub const FILTERED_PAGE_READ: usize = 500;
 /// How many items one page's query evaluates: `limit + 1` (the extra tells whether another
 /// page follows), or for a page whose filter drops items, enough to fill it usually.
 fn read_budget(filter: &MemberFilter, limit: usize) -> usize {
-    let filtered =
-        filter.search.is_some() || matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified));
-    if filtered { (limit + 1).max(FILTERED_PAGE_READ) } else { limit + 1 }
+    if matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified)) {
+        (limit + 1).max(FILTERED_PAGE_READ)
+    } else {
+        limit + 1
+    }
 }
 
 pub fn member_item(member: &Member) -> Item {

@@ -1,7 +1,8 @@
 //! The DynamoDB tables as the [`crate::ports::Store`], one file a table: membership records
 //! and the transactions that keep them, their claims and their audit entries together
 //! ([`members`]), contact claims ([`contacts`]), the append-only audit log ([`audit`]),
-//! idempotency records ([`idempotency`]), and the indexes of pending work ([`pending`]).
+//! idempotency records ([`idempotency`]), the indexes of pending work ([`pending`]) and the
+//! search table ([`search_index`]).
 //! This file holds what they share.
 
 pub mod audit;
@@ -9,6 +10,7 @@ pub mod contacts;
 pub mod idempotency;
 pub mod members;
 pub mod pending;
+pub mod search_index;
 
 pub use audit::{audit_from_item, audit_item};
 pub use contacts::contact_key;
@@ -24,6 +26,17 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// What one page of a migration (`make migrate`, see [`crate::backfill`]) did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backfilled {
+    /// Items given what they lacked.
+    pub updated: usize,
+    /// Items this code cannot read: left as they are.
+    pub unreadable: usize,
+    /// Where the next page starts (the table's key); none when the table is done.
+    pub next: Option<Item>,
+}
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
