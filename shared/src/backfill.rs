@@ -101,13 +101,13 @@ where
 }
 
 /// A key of string attributes as a JSON object.
-fn to_position(key: &Key) -> String {
+pub fn to_position(key: &Key) -> String {
     let parts: BTreeMap<&str, &str> =
         key.iter().filter_map(|(name, value)| Some((name.as_str(), value.as_s().ok()?.as_str()))).collect();
     serde_json::to_string(&parts).unwrap_or_default()
 }
 
-fn from_position(text: &str) -> Result<Key, String> {
+pub fn from_position(text: &str) -> Result<Key, String> {
     let parts: BTreeMap<String, String> =
         serde_json::from_str(text).map_err(|e| format!("a position file that is not one: {e}"))?;
     if parts.is_empty() {

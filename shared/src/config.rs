@@ -15,6 +15,8 @@ pub struct Tables {
     pub idempotency: String,
     /// The terms a search finds members by: `term` + `entry`.
     pub search: String,
+    /// Where scheduled jobs that run across invocations stand: `job`.
+    pub jobs: String,
 }
 
 /// Everything an HTTP function needs to find its resources. AWS endpoints, region and
@@ -71,6 +73,7 @@ impl Tables {
             contacts: required(lookup, "CONTACTS_TABLE")?,
             idempotency: required(lookup, "IDEMPOTENCY_TABLE")?,
             search: required(lookup, "SEARCH_TABLE")?,
+            jobs: required(lookup, "JOBS_TABLE")?,
         })
     }
 }
@@ -148,6 +151,7 @@ mod tests {
         ("CONTACTS_TABLE", "contacts"),
         ("IDEMPOTENCY_TABLE", "idempotency"),
         ("SEARCH_TABLE", "search"),
+        ("JOBS_TABLE", "jobs"),
         ("FUNCTION_TIMEOUT_SECONDS", "10"),
         ("INVITATION_VALIDITY_DAYS", "7"),
     ];

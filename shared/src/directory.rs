@@ -112,21 +112,30 @@ impl CognitoDirectory {
             if token.is_some() && !pause.is_zero() {
                 tokio::time::sleep(pause).await;
             }
-            let page = self
-                .client
-                .list_users()
-                .user_pool_id(&self.user_pool_id)
-                .limit(60)
-                .set_pagination_token(token)
-                .send()
-                .await
-                .map_err(|error| failed("ListUsers", error))?;
-            users.extend(page.users().iter().map(listed));
-            token = page.pagination_token().map(str::to_owned);
+            let (page, next) = self.users_page(token).await?;
+            users.extend(page);
+            token = next;
             if token.is_none() {
                 return Ok(users);
             }
         }
+    }
+
+    /// One page (60) of the pool's users from `token`, and the token of the next page.
+    pub async fn users_page(
+        &self,
+        token: Option<String>,
+    ) -> Result<(Vec<DirectoryUser>, Option<String>), DirectoryError> {
+        let page = self
+            .client
+            .list_users()
+            .user_pool_id(&self.user_pool_id)
+            .limit(60)
+            .set_pagination_token(token)
+            .send()
+            .await
+            .map_err(|error| failed("ListUsers", error))?;
+        Ok((page.users().iter().map(listed).collect(), page.pagination_token().map(str::to_owned)))
     }
 
     /// The usernames of every member of `group`, a page (60) at a time with `pause` between

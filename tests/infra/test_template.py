@@ -96,6 +96,7 @@ EXPECTED = {
     "DriftAuditFunction": {
         ("cognito-idp:ListUsers", "UserPool"),
         ("cognito-idp:ListUsersInGroup", "UserPool"),
+        ("cognito-idp:AdminGetUser", "UserPool"),
         ("cognito-idp:AdminEnableUser", "UserPool"),
         ("cognito-idp:AdminAddUserToGroup", "UserPool"),
         ("cognito-idp:AdminRemoveUserFromGroup", "UserPool"),
@@ -103,6 +104,8 @@ EXPECTED = {
         ("dynamodb:GetItem", "MembersTable"),
         ("dynamodb:UpdateItem", "MembersTable"),
         ("dynamodb:GetItem", "ContactsTable"),
+        ("dynamodb:GetItem", "JobsTable"),
+        ("dynamodb:PutItem", "JobsTable"),
     },
 }
 
@@ -179,7 +182,7 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
 
 def test_tables_are_on_demand_recoverable_and_the_audit_is_retained(template):
     tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
-    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable"}
+    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable", "JobsTable"}
     for name, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST", name
         assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
@@ -272,10 +275,12 @@ def test_pending_work_is_found_by_sparse_indexes_one_new_index_per_table(templat
     assert '"byPendingSince"' in source and '"byReservedAt"' in source
 
 
-def test_the_drift_audit_runs_daily_by_default(template):
-    (event,) = template["Resources"]["DriftAuditFunction"]["Properties"]["Events"].values()
+def test_a_drift_audit_pass_begins_daily_by_default_and_goes_on_hourly(template):
+    function = template["Resources"]["DriftAuditFunction"]["Properties"]
+    (event,) = function["Events"].values()
     assert event["Type"] == "ScheduleV2"
-    assert event["Properties"]["ScheduleExpression"] == {"Fn::Sub": "rate(${AuditDriftEveryHours} hours)"}
+    assert event["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    assert function["Environment"]["Variables"]["AUDIT_DRIFT_EVERY_HOURS"] == {"Ref": "AuditDriftEveryHours"}
     assert template["Parameters"]["AuditDriftEveryHours"]["Default"] == 24
 
 

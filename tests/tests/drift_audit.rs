@@ -141,3 +141,42 @@ async fn pending_work_from_before_the_index_is_placed_in_it_for_the_reconciler()
     assert_eq!((pass.checked.members, pass.repaired.cancels_undone), (1, 1), "Carol is still in the pool");
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().cancel_pending.is_none());
 }
+
+/// A pass goes on across runs: each run reads at most its budget of pages and saves where it
+/// stopped; the next goes on from there, and the pass's findings are those of one whole
+/// pass. Once the pass is over, runs do nothing until the next is due.
+#[tokio::test]
+async fn a_pass_goes_on_across_runs_from_its_saved_position() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    let group = deps.config.admin_group.clone();
+    deps.directory.add_to_group(ACME_VERIFIED.user_id, &group).await.unwrap();
+    members_tests::seed::many_members(deps, ACME, 150).await; // two pages of memberships
+    let one_page = drift_audit::Budget { pages: Some(1), ..drift_audit::Budget::unlimited() };
+    let day = chrono::Duration::hours(24);
+    let run = || drift_audit::run(deps, Duration::ZERO, Duration::ZERO, one_page, day);
+
+    let mut runs = Vec::new();
+    loop {
+        let drift = Box::pin(run()).await.unwrap();
+        assert!(drift.pages <= 1, "{drift:?}");
+        runs.push(drift.clone());
+        if drift.finished {
+            break;
+        }
+        assert!(runs.len() < 10, "the pass ends");
+    }
+    assert!(runs[0].began && runs[1..].iter().all(|d| !d.began), "{runs:?}");
+    assert!(runs.len() >= 3, "two pages of members, one of users at least: {runs:?}");
+    let members = stack.deps.store.all_members().await.unwrap().len();
+    let users = stack.deps.directory.all_users().await.unwrap().len();
+    assert_eq!(runs.iter().map(|d| d.members_checked).sum::<usize>(), members, "each membership once");
+    assert_eq!(runs.iter().map(|d| d.users_checked).sum::<usize>(), users, "each user once");
+    assert_eq!(runs.iter().map(|d| d.groups_repaired).sum::<usize>(), 1, "Bob taken out of the group");
+    assert!(!stack.groups_of(ACME_VERIFIED.user_id).await.contains(&group));
+
+    let idle = Box::pin(run()).await.unwrap();
+    assert_eq!((idle.began, idle.pages), (false, 0), "the pass is over and the next not yet due");
+    let next_day = drift_audit::run(deps, Duration::ZERO, Duration::ZERO, one_page, chrono::Duration::zero());
+    assert!(Box::pin(next_day).await.unwrap().began, "a pass begins when due");
+}

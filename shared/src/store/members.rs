@@ -40,6 +40,16 @@ pub fn name_key_suffix(user_id: &UserId) -> String {
     format!("{KEY_SEPARATOR}{user_id}")
 }
 
+/// One page of the members table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScannedMembers {
+    pub members: Vec<Member>,
+    /// The keys (`orgId/userId`) of the records that are not a membership.
+    pub malformed: Vec<String>,
+    /// Where the next page starts; none at the end of the table.
+    pub next: Option<Item>,
+}
+
 impl DynamoStore {
     pub(super) fn member_key(org_id: &str, user_id: &UserId) -> Item {
         Item::from([("orgId".to_owned(), s(org_id)), ("userId".to_owned(), s(user_id.as_str()))])
@@ -85,30 +95,41 @@ impl DynamoStore {
         let (mut members, mut malformed) = (Vec::new(), Vec::new());
         let mut start = None;
         loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.tables.members)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| failed("Scan", e))?;
-            for item in output.items() {
-                match member_from_item(item) {
-                    Some(member) => members.push(member),
-                    None => malformed.push(format!(
-                        "{}/{}",
-                        text(item, "orgId").unwrap_or_default(),
-                        text(item, "userId").unwrap_or_default()
-                    )),
-                }
-            }
-            start = output.last_evaluated_key;
+            let page = self.members_page(start, None).await?;
+            members.extend(page.members);
+            malformed.extend(page.malformed);
+            start = page.next;
             if start.is_none() {
                 return Ok((members, malformed));
             }
         }
+    }
+
+    /// One page of the members table (at most `limit` records, read consistently) from
+    /// `start`, a key a page before gave.
+    pub async fn members_page(&self, start: Option<Item>, limit: Option<i32>) -> Result<ScannedMembers, StoreError> {
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.tables.members)
+            .consistent_read(true)
+            .set_limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| failed("Scan", e))?;
+        let mut page = ScannedMembers { members: Vec::new(), malformed: Vec::new(), next: output.last_evaluated_key };
+        for item in output.items.unwrap_or_default() {
+            match member_from_item(&item) {
+                Some(member) => page.members.push(member),
+                None => page.malformed.push(format!(
+                    "{}/{}",
+                    text(&item, "orgId").unwrap_or_default(),
+                    text(&item, "userId").unwrap_or_default()
+                )),
+            }
+        }
+        Ok(page)
     }
 
     /// Applies `update` to the membership if `condition` (on `:id`) still holds; when it no

@@ -12,6 +12,7 @@ use members_tests::faults::Calls;
 use members_tests::seed::{ACME, ACME_ADMIN};
 use members_tests::{SharedInterceptor, TestStack, fixture, json_body, with_query};
 use shared::domain::{AuditAction, AuditEntry, UserId};
+use shared::ports::Cooldown;
 use shared::ports::prelude::*;
 
 /// What one measured step cost.
@@ -144,8 +145,6 @@ async fn measure(size: usize) -> Vec<(&'static str, Cost)> {
     rows.push(("a reconciler pass, 10 lapsed resends", cost()));
     rows
 }
-
-use shared::ports::Cooldown;
 
 /// `count` memberships more in the organisation, several writes at a time.
 async fn seed_members(stack: &TestStack, count: usize) {
