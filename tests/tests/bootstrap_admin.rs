@@ -147,6 +147,8 @@ async fn the_operators_script_reads_every_variable_from_the_stacks_outputs() {
         ("AuditTableName", "AUDIT_TABLE"),
         ("ContactsTableName", "CONTACTS_TABLE"),
         ("IdempotencyTableName", "IDEMPOTENCY_TABLE"),
+        ("SearchTableName", "SEARCH_TABLE"),
+        ("JobsTableName", "JOBS_TABLE"),
         ("AdminGroupName", "ADMIN_GROUP"),
         ("FunctionTimeoutSeconds", "FUNCTION_TIMEOUT_SECONDS"),
     ]
