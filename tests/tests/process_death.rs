@@ -97,7 +97,7 @@ const ACME_STATIC: &str = ACME;
 async fn an_invitation_killed_anywhere_and_retried_is_one_invitation() {
     let stack = TestStack::empty().await;
     let done = at_every_point(&stack, "invite", 201, |deps, n| async move {
-        let (status, body) = answer(invite_user::handle(&deps, invitation(n)).await).await;
+        let (status, body) = answer(Box::pin(invite_user::handle(&deps, invitation(n))).await).await;
         (body["userId"].as_str().map(str::to_owned), (status, body))
     })
     .await;
@@ -113,7 +113,7 @@ async fn a_cancel_killed_anywhere_and_retried_is_one_cancel() {
         async move {
             let request =
                 keyed("cancel-invitation/admin-cancels-unverified.json", &user_id, &format!("death-cancel-{n}"));
-            (Some(user_id.clone()), answer(cancel_invitation::handle(&deps, request).await).await)
+            (Some(user_id.clone()), answer(Box::pin(cancel_invitation::handle(&deps, request)).await).await)
         }
     })
     .await;
@@ -131,7 +131,7 @@ async fn a_resend_killed_anywhere_and_retried_is_one_resend() {
         async move {
             let request =
                 keyed("resend-invitation/admin-resends-invitation.json", &user_id, &format!("death-resend-{n}"));
-            (Some(user_id.clone()), answer(resend_invitation::handle(&deps, request).await).await)
+            (Some(user_id.clone()), answer(Box::pin(resend_invitation::handle(&deps, request)).await).await)
         }
     })
     .await;

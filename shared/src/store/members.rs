@@ -69,7 +69,7 @@ impl DynamoStore {
 
     /// Writes a membership record as it is, without claims or audit (tests and tools).
     pub async fn put_member_record(&self, member: &Member) -> Result<(), StoreError> {
-        self.write_search_terms(member).await?;
+        Box::pin(self.write_search_terms(member)).await?;
         self.client
             .put_item()
             .table_name(&self.tables.members)
@@ -197,7 +197,8 @@ impl Members for DynamoStore {
 
     async fn add_member_with_audit(&self, member: &Member, entry: &AuditEntry) -> Result<Addition, StoreError> {
         // Findable before it exists: the search skips terms whose membership is not there.
-        self.write_search_terms(member).await?;
+        // (Boxed: the batch's future would otherwise swell every caller's.)
+        Box::pin(self.write_search_terms(member)).await?;
         let build = |e: aws_sdk_dynamodb::error::BuildError| failed("TransactWriteItems", e);
         let mut items = vec![
             TransactWriteItem::builder()
@@ -365,7 +366,7 @@ impl Members for DynamoStore {
         };
         // Terms left behind only cost a search a read (crate::store::search_index): the
         // removal stands whether or not they go.
-        if let Err(error) = self.remove_search_terms(member).await {
+        if let Err(error) = Box::pin(self.remove_search_terms(member)).await {
             tracing::warn!(error = %error, "search terms of a removed member left behind");
         }
         Ok(outcome)

@@ -199,7 +199,7 @@ impl DynamoStore {
         } else {
             output.last_evaluated_key().map(key_of)
         };
-        let mut members = self.memberships(org_id, &found).await?;
+        let mut members = Box::pin(self.memberships(org_id, &found)).await?;
         // The membership's own record has the last word: its status, and the rule again.
         let members = found.iter().filter_map(|key| members.remove(&key.user_id)).filter(|m| filter.keeps(m)).collect();
         Ok(MemberPage { members, next })
