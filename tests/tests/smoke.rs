@@ -144,12 +144,14 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     assert_eq!(summary["checked"]["members"], 0, "{summary}");
     assert_eq!(summary["checked"]["reservations"], 0, "{summary}");
     assert_eq!(summary["reported"]["failures"], 0, "{summary}");
-    // The drift audit, as its daily schedule invokes it: the pool and the table read whole.
+    // The drift audit, as its hourly schedule invokes it: a pass begun and, on this small
+    // stack, finished in the one run.
     let audited = invoke(port, "drift-audit", "events/drift-audit/scheduled.json");
     let drift: serde_json::Value = serde_json::from_slice(&audited.stdout).expect("the drift report");
     assert!(drift["membersChecked"].as_u64().unwrap() > 0, "{drift}");
     assert!(drift["usersChecked"].as_u64().unwrap() > 0, "{drift}");
     assert_eq!(drift["failures"], 0, "{drift}");
+    assert_eq!((drift["began"].as_bool(), drift["finished"].as_bool()), (Some(true), Some(true)), "{drift}");
 
     // The same binary refuses what it must refuse.
     let verified = invoke(port, "cancel-invitation", "events/cancel-invitation/verified-target.json");

@@ -55,7 +55,8 @@ pub const USER_PAUSE: Duration = Duration::from_millis(25);
 /// Memberships a page of the members table.
 pub const MEMBERS_PAGE: i32 = 100;
 
-/// A run stops starting pages this long before its deadline.
+/// A run stops starting pages this long before its deadline (or a tenth of the time it has,
+/// when that is less).
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -96,6 +97,21 @@ impl Budget {
     }
 }
 
+/// How long a run may start pages: until [`DEADLINE_MARGIN`] before its deadline (a tenth
+/// of the time left, when that is less). A deadline already past is not one Lambda gives
+/// (local emulators send 0 or the invocation's own time): then Lambda's longest run.
+pub fn run_time(deadline_ms: u64, now: std::time::SystemTime) -> Duration {
+    let deadline = std::time::UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    let left = match deadline.duration_since(now) {
+        Ok(left) if !left.is_zero() => left,
+        _ => {
+            tracing::warn!(deadline_ms, "no deadline ahead: running as long as Lambda's longest run");
+            Duration::from_secs(900)
+        }
+    };
+    left.saturating_sub(DEADLINE_MARGIN.min(left / 10))
+}
+
 /// How often a pass begins: `AUDIT_DRIFT_EVERY_HOURS` (the template's `AuditDriftEveryHours`).
 pub fn every() -> chrono::Duration {
     let hours = std::env::var("AUDIT_DRIFT_EVERY_HOURS").ok().and_then(|h| h.parse().ok()).unwrap_or(24);
@@ -106,9 +122,8 @@ pub async fn handle(
     deps: &Deps,
     event: lambda_runtime::LambdaEvent<serde_json::Value>,
 ) -> Result<Drift, lambda_runtime::Error> {
-    let deadline = std::time::UNIX_EPOCH + Duration::from_millis(event.context.deadline);
-    let left = deadline.duration_since(std::time::SystemTime::now()).unwrap_or_default();
-    let budget = Budget { until: Instant::now() + left.saturating_sub(DEADLINE_MARGIN), pages: None };
+    let left = run_time(event.context.deadline, std::time::SystemTime::now());
+    let budget = Budget { until: Instant::now() + left, pages: None };
     let drift = run(deps, PAGE_PAUSE, USER_PAUSE, budget, every()).await?;
     tracing::info!(drift = %serde_json::to_string(&drift).unwrap_or_default(), "audited");
     println!("{}", metrics_line(&drift, deps.config.clock.now()));
@@ -347,4 +362,20 @@ async fn reserved_for(deps: &Deps, user: &DirectoryUser) -> Result<bool, shared:
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn a_run_stops_a_minute_before_its_deadline_or_a_tenth_of_a_short_one() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let at = |secs: u64| (now + Duration::from_secs(secs)).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        assert_eq!(run_time(at(900), now), Duration::from_secs(840));
+        assert_eq!(run_time(at(30), now), Duration::from_secs(27));
+        assert_eq!(run_time(0, now), Duration::from_secs(840), "no deadline: Lambda's longest");
+        assert_eq!(run_time(at(0), SystemTime::from(now)), Duration::from_secs(840));
+    }
 }
