@@ -102,26 +102,11 @@ impl DynamoStore {
     /// memberships from before the search table (`make migrate`). Idempotent: a term is the
     /// same item however often it is put.
     pub async fn backfill_search_terms(&self, start: Option<Item>, page: i32) -> Result<Backfilled, StoreError> {
-        let output = self
-            .client
-            .scan()
-            .table_name(&self.tables.members)
-            .limit(page)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| failed("Scan", e))?;
-        let mut done = Backfilled { updated: 0, unreadable: 0, next: output.last_evaluated_key.clone() };
-        for item in output.items() {
-            match member_from_item(item) {
-                Some(member) => {
-                    self.write_search_terms(&member).await?;
-                    done.updated += 1;
-                }
-                None => done.unreadable += 1,
-            }
+        let scanned = self.members_page(start, Some(page)).await?;
+        for member in &scanned.members {
+            self.write_search_terms(member).await?;
         }
-        Ok(done)
+        Ok(Backfilled { updated: scanned.members.len(), unreadable: scanned.malformed.len(), next: scanned.next })
     }
 
     /// `BatchWriteItem`, 25 items a call, the unprocessed ones again after a pause.
