@@ -10,9 +10,9 @@ use aws_smithy_runtime_api::client::runtime_components::{RuntimeComponents, Runt
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::config_bag::ConfigBag;
 
-/// Trusting the Amazon Trust Services roots.
+/// Trusting the compiled-in Mozilla roots.
 pub fn https_client() -> SharedHttpClient {
-    https_client_trusting(crate::trust::amazon_trust_services())
+    https_client_trusting(crate::trust::mozilla_roots())
 }
 
 /// Trusting `trust_store` only.

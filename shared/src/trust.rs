@@ -1,13 +1,12 @@
 //! Which certificate authorities the AWS clients trust.
 //!
-//! The functions only ever talk to AWS endpoints (DynamoDB and Cognito in their region), and
-//! every AWS endpoint's certificate chains to Amazon Trust Services: Amazon Root CA 1–4, and
-//! Starfield Services Root Certificate Authority - G2, which cross-signs them. Those five
-//! roots, taken from Debian's `ca-certificates` (Mozilla's list; tests/tls.rs checks them
-//! against the `webpki-root-certs` crate), are compiled in (`certs/amazon-trust-services.pem`):
-//! no other authority can vouch for a server the functions send credentials to, and a cold
-//! start parses five certificates instead of reading the platform's whole folder or bundle
-//! (about 140 files, 3–5 ms of every cold start here).
+//! Mozilla's root program, as the `webpki-root-certs` crate carries it, compiled into the
+//! binary (`build.rs` writes the PEM bundle the SDK's trust store takes): no file is read at
+//! a cold start, and what a host's CA folder holds, or lacks, does not matter. Not a pin:
+//! Amazon Trust Services asks its customers not to pin, and a root AWS adds (a new
+//! partition's, the European Sovereign Cloud's) is in Mozilla's list before it serves; a
+//! rebuild with a newer crate takes it in. Amazon Root CA 1–4 and Starfield Services Root G2,
+//! which every AWS endpoint's chain ends in today, are among them (tests/tls.rs).
 //!
 //! `AWS_CA_BUNDLE` (the AWS CLI's variable) names a PEM bundle trusted *instead*, for a
 //! TLS-inspecting proxy or an emulator served over HTTPS; it is read and checked at the cold
@@ -18,14 +17,14 @@ use aws_smithy_http_client::tls::TrustStore;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-/// The roots of Amazon Trust Services, as PEM.
-pub const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+/// Mozilla's root program's certificates, as PEM.
+pub const MOZILLA_ROOTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mozilla-roots.pem"));
 
 pub const CA_BUNDLE_VARIABLE: &str = "AWS_CA_BUNDLE";
 
-/// Only the compiled-in Amazon Trust Services roots.
-pub fn amazon_trust_services() -> TrustStore {
-    TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES)
+/// Only the compiled-in Mozilla roots.
+pub fn mozilla_roots() -> TrustStore {
+    TrustStore::empty().with_native_roots(false).with_pem_certificate(MOZILLA_ROOTS)
 }
 
 /// Only the certificates of `pem`, each checked to be a usable trust anchor (the SDK's
@@ -50,14 +49,14 @@ pub fn anchors(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certificates)
 }
 
-/// `AWS_CA_BUNDLE`'s bundle when it is set, the Amazon Trust Services roots otherwise.
+/// `AWS_CA_BUNDLE`'s bundle when it is set, the Mozilla roots otherwise.
 pub fn from_env() -> Result<TrustStore, ConfigError> {
     from_lookup(|name| std::env::var(name).ok())
 }
 
 pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<TrustStore, ConfigError> {
     let Some(path) = lookup(CA_BUNDLE_VARIABLE).filter(|path| !path.trim().is_empty()) else {
-        return Ok(amazon_trust_services());
+        return Ok(mozilla_roots());
     };
     let invalid =
         |reason: String| ConfigError::Invalid { name: CA_BUNDLE_VARIABLE, reason: format!("{path}: {reason}") };
