@@ -147,7 +147,8 @@ function describe(error) {
   if (!(error instanceof Refusal)) return error.message || String(error);
   if (error.status === 429 && error.retryAfter) {
     const at = new Date(Date.now() + Number(error.retryAfter) * 1000);
-    return `${error.message} You can resend at ${at.toLocaleTimeString()}.`;
+    const again = error.body?.code === "resend-too-soon" ? "You can resend at" : "You can try again at";
+    return `${error.message} ${again} ${at.toLocaleTimeString()}.`;
   }
   return error.message;
 }

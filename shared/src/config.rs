@@ -17,6 +17,8 @@ pub struct Tables {
     pub search: String,
     /// Where scheduled jobs that run across invocations stand: `job`.
     pub jobs: String,
+    /// The abuse limits' logs: `quota`, expiring.
+    pub quotas: String,
 }
 
 /// Everything an HTTP function needs to find its resources. AWS endpoints, region and
@@ -37,6 +39,8 @@ pub struct Config {
     /// template's `TemporaryPasswordValidityDays`): past it, an unverified member is shown
     /// `expired`.
     pub invitation_validity: chrono::Duration,
+    /// The abuse limits (`INVITATIONS_PER_ORG_PER_HOUR`, `MESSAGES_PER_NUMBER_PER_DAY`).
+    pub limits: crate::quota::Limits,
     pub clock: crate::time::Clock,
 }
 
@@ -61,6 +65,17 @@ fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Res
         .ok_or(ConfigError::Missing(name))
 }
 
+/// A limit's allowance: 1 to [`crate::quota::MAX_ALLOWED`], `default` when unset.
+fn allowance(lookup: &impl Fn(&str) -> Option<String>, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+    let Some(raw) = lookup(name).filter(|raw| !raw.trim().is_empty()) else { return Ok(default) };
+    raw.trim().parse::<u32>().ok().filter(|n| (1..=crate::quota::MAX_ALLOWED).contains(n)).ok_or_else(|| {
+        ConfigError::Invalid {
+            name,
+            reason: format!("expected a whole number from 1 to {}, got {raw:?}", crate::quota::MAX_ALLOWED),
+        }
+    })
+}
+
 impl Tables {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&|name| std::env::var(name).ok())
@@ -74,6 +89,7 @@ impl Tables {
             idempotency: required(lookup, "IDEMPOTENCY_TABLE")?,
             search: required(lookup, "SEARCH_TABLE")?,
             jobs: required(lookup, "JOBS_TABLE")?,
+            quotas: required(lookup, "QUOTAS_TABLE")?,
         })
     }
 }
@@ -109,6 +125,19 @@ impl Config {
                 reason: format!("expected whole days from 1 to 365, got {validity:?}"),
             }
         })?;
+        let defaults = crate::quota::Limits::default();
+        let limits = crate::quota::Limits {
+            invitations_per_org_per_hour: allowance(
+                &lookup,
+                "INVITATIONS_PER_ORG_PER_HOUR",
+                defaults.invitations_per_org_per_hour,
+            )?,
+            messages_per_number_per_day: allowance(
+                &lookup,
+                "MESSAGES_PER_NUMBER_PER_DAY",
+                defaults.messages_per_number_per_day,
+            )?,
+        };
         let user_pool_id = required(&lookup, "USER_POOL_ID")?;
         // The pool's issuer as the pool itself gives it (the template passes its
         // ProviderURL, the authorizer checks the same value): never assembled here from a
@@ -122,6 +151,7 @@ impl Config {
         }
         Ok(Self {
             invitation_validity: chrono::Duration::days(validity),
+            limits,
             clock: crate::time::Clock::default(),
             issuer,
             user_pool_id,
@@ -152,6 +182,7 @@ mod tests {
         ("IDEMPOTENCY_TABLE", "idempotency"),
         ("SEARCH_TABLE", "search"),
         ("JOBS_TABLE", "jobs"),
+        ("QUOTAS_TABLE", "quotas"),
         ("FUNCTION_TIMEOUT_SECONDS", "10"),
         ("INVITATION_VALIDITY_DAYS", "7"),
     ];
@@ -211,5 +242,28 @@ mod tests {
         pairs.push(("RESEND_COOLDOWN_SECONDS", "soon"));
         let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
         assert!(err.to_string().contains("RESEND_COOLDOWN_SECONDS"), "{err}");
+    }
+
+    #[test]
+    fn the_abuse_limits_default_and_refuse_what_they_cannot_hold() {
+        let config = Config::from_lookup(lookup(FULL)).unwrap();
+        assert_eq!(config.limits.invitations_per_org_per_hour, 100);
+        assert_eq!(config.limits.messages_per_number_per_day, 5);
+        let mut pairs = FULL.to_vec();
+        pairs.push(("INVITATIONS_PER_ORG_PER_HOUR", "7"));
+        pairs.push(("MESSAGES_PER_NUMBER_PER_DAY", "1000"));
+        let config = Config::from_lookup(lookup(&pairs)).unwrap();
+        assert_eq!((config.limits.invitations_per_org_per_hour, config.limits.messages_per_number_per_day), (7, 1000));
+        for (name, bad) in [
+            ("INVITATIONS_PER_ORG_PER_HOUR", "0"),
+            ("INVITATIONS_PER_ORG_PER_HOUR", "1001"),
+            ("MESSAGES_PER_NUMBER_PER_DAY", "-1"),
+            ("MESSAGES_PER_NUMBER_PER_DAY", "five"),
+        ] {
+            let mut pairs = FULL.to_vec();
+            pairs.push((name, bad));
+            let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 }

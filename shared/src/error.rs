@@ -26,6 +26,10 @@ pub enum ApiError {
     RequestInProgress { retry_after_seconds: u64 },
     #[error("resend too soon; retry after {retry_after_seconds}s")]
     ResendTooSoon { retry_after_seconds: u64 },
+    #[error("the organisation's invitation quota is used up; retry after {retry_after_seconds}s")]
+    InvitationQuota { retry_after_seconds: u64 },
+    #[error("the phone number's message quota is used up; retry after {retry_after_seconds}s")]
+    MessageQuota { retry_after_seconds: u64 },
     #[error("AWS unavailable")]
     Unavailable(#[source] Cause),
     #[error("a message delivery quota is exhausted")]
@@ -51,7 +55,9 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::AlreadyVerified | Self::ContactInUse | Self::RequestInProgress { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::ResendTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::ResendTooSoon { .. } | Self::InvitationQuota { .. } | Self::MessageQuota { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Unavailable(_) | Self::DeliveryQuotaExhausted(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -67,6 +73,8 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::RequestInProgress { .. } => "request-in-progress",
             Self::ResendTooSoon { .. } => "resend-too-soon",
+            Self::InvitationQuota { .. } => "invitation-quota",
+            Self::MessageQuota { .. } => "message-quota",
             Self::Unavailable(_) => "unavailable",
             Self::DeliveryQuotaExhausted(_) => "delivery-quota-exhausted",
         }
@@ -85,6 +93,14 @@ impl ApiError {
             Self::ResendTooSoon { retry_after_seconds } => {
                 format!("The invitation was sent recently; try again in {retry_after_seconds} seconds.")
             }
+            Self::InvitationQuota { retry_after_seconds } => format!(
+                "Your organisation has sent as many invitations as it may in an hour; nothing was sent. \
+                Try again in {retry_after_seconds} seconds."
+            ),
+            Self::MessageQuota { retry_after_seconds } => format!(
+                "That phone number has been sent as many messages as it may in a day; nothing was sent. \
+                Try again in {retry_after_seconds} seconds."
+            ),
             Self::RequestInProgress { retry_after_seconds } => format!(
                 "A request with this Idempotency-Key is still in progress; retry in {retry_after_seconds} seconds."
             ),
@@ -110,7 +126,11 @@ impl ApiError {
             detail: self.detail(),
         };
         let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");
-        if let Self::ResendTooSoon { retry_after_seconds } | Self::RequestInProgress { retry_after_seconds } = self {
+        if let Self::ResendTooSoon { retry_after_seconds }
+        | Self::RequestInProgress { retry_after_seconds }
+        | Self::InvitationQuota { retry_after_seconds }
+        | Self::MessageQuota { retry_after_seconds } = self
+        {
             builder = builder.header("retry-after", retry_after_seconds.max(1).to_string());
         }
         let body = serde_json::to_string(&problem).unwrap_or_default();
@@ -180,5 +200,19 @@ mod tests {
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()["retry-after"], "42");
         assert_eq!(body(&response)["code"], "resend-too-soon");
+    }
+
+    #[test]
+    fn a_used_up_quota_is_429_with_its_code_and_retry_after() {
+        for (error, code) in [
+            (ApiError::InvitationQuota { retry_after_seconds: 3580 }, "invitation-quota"),
+            (ApiError::MessageQuota { retry_after_seconds: 3580 }, "message-quota"),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), 429);
+            assert_eq!(response.headers()["retry-after"], "3580");
+            assert_eq!(body(&response)["code"], code);
+            assert!(body(&response)["detail"].as_str().unwrap().contains("3580 seconds"));
+        }
     }
 }

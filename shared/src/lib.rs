@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod ports;
 pub mod pow;
+pub mod quota;
 pub mod reclaim;
 pub mod redact;
 pub mod search;

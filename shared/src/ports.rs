@@ -3,6 +3,7 @@
 //! [`crate::store::DynamoStore`]; tests may put a fake in their place.
 
 use crate::domain::{AuditAction, AuditEntry, Email, Member, MemberStatus, Phone, ShownStatus, UserId};
+use crate::quota::{Allowance, Limit};
 use crate::time::Timestamp;
 use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use std::future::Future;
@@ -514,15 +515,28 @@ pub struct LapsedWork<T> {
     pub more: bool,
 }
 
-/// Everything the functions keep in DynamoDB.
-pub trait Store: Members + ContactClaims + AuditLog + IdempotencyRecords + PendingWork {}
+/// The abuse limits' logs (see [`crate::quota`]).
+pub trait Quotas: Send + Sync {
+    /// One use of each of `limits` for `id`, all or none: refused when one has no room.
+    fn take(
+        &self,
+        limits: &[Limit],
+        id: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Allowance, StoreError>> + Send;
+    /// Gives `id`'s uses of `limits` back: what they paid for was never sent.
+    fn give_back(&self, limits: &[Limit], id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
 
-impl<T: Members + ContactClaims + AuditLog + IdempotencyRecords + PendingWork> Store for T {}
+/// Everything the functions keep in DynamoDB.
+pub trait Store: Members + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas {}
+
+impl<T: Members + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas> Store for T {}
 
 /// The store's traits, for code that calls them on a concrete store rather than through a
 /// `S: Store` bound.
 pub mod prelude {
-    pub use super::{AuditLog, ContactClaims, IdempotencyRecords, Members, PendingWork, Store};
+    pub use super::{AuditLog, ContactClaims, IdempotencyRecords, Members, PendingWork, Quotas, Store};
 }
 
 #[cfg(test)]

@@ -46,6 +46,9 @@ EXPECTED = {
         ("dynamodb:PutItem", "IdempotencyTable"),
         ("dynamodb:UpdateItem", "IdempotencyTable"),
         ("dynamodb:DeleteItem", "IdempotencyTable"),
+        ("dynamodb:BatchGetItem", "QuotasTable"),
+        ("dynamodb:PutItem", "QuotasTable"),
+        ("dynamodb:UpdateItem", "QuotasTable"),
     },
     "ListMembersFunction": {
         ("dynamodb:Query", "MembersTable/index/byName"),
@@ -69,6 +72,9 @@ EXPECTED = {
         ("dynamodb:PutItem", "IdempotencyTable"),
         ("dynamodb:UpdateItem", "IdempotencyTable"),
         ("dynamodb:DeleteItem", "IdempotencyTable"),
+        ("dynamodb:BatchGetItem", "QuotasTable"),
+        ("dynamodb:PutItem", "QuotasTable"),
+        ("dynamodb:UpdateItem", "QuotasTable"),
     },
     "ListAuditLogFunction": {
         ("dynamodb:Query", "AuditTable"),
@@ -182,14 +188,15 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
 
 def test_tables_are_on_demand_recoverable_and_the_audit_is_retained(template):
     tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
-    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable", "JobsTable"}
+    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable", "JobsTable", "QuotasTable"}
     for name, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST", name
         assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
     assert tables["AuditTable"]["DeletionPolicy"] == "Retain"
     assert tables["AuditTable"]["UpdateReplacePolicy"] == "Retain"
-    ttl = tables["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]
-    assert ttl == {"AttributeName": "expiresAt", "Enabled": True}
+    for expiring in ("IdempotencyTable", "QuotasTable"):
+        ttl = tables[expiring]["Properties"]["TimeToLiveSpecification"]
+        assert ttl == {"AttributeName": "expiresAt", "Enabled": True}, expiring
 
 
 def test_the_organisation_is_readable_but_not_writable_by_the_console(template):
@@ -227,6 +234,35 @@ def test_the_sms_role_sends_sms_and_publishes_to_no_topic(template):
     deny = [s for s in statements if s["Effect"] == "Deny"]
     assert [s["Action"] for s in allow] == ["sns:Publish"]
     assert any(s["Action"] == "sns:Publish" and s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"} for s in deny)
+
+
+def test_the_sms_role_trusts_only_this_accounts_cognito_with_an_unguessable_external_id(template):
+    pool = template["Resources"]["UserPool"]["Properties"]
+    trust = template["Resources"]["UserPoolSmsRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert len(trust) == 1 and trust[0]["Principal"] == {"Service": "cognito-idp.amazonaws.com"}
+    condition = trust[0]["Condition"]
+    # The stack's id (a random UUID), not its name: the same value in the pool and the trust.
+    stack_uuid = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    assert condition["StringEquals"]["sts:ExternalId"] == stack_uuid
+    assert pool["SmsConfiguration"]["ExternalId"] == stack_uuid
+    assert "AWS::StackName" not in json.dumps(condition)
+    assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert condition["ArnLike"]["aws:SourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*"
+    }
+
+
+def test_the_abuse_limits_reach_the_functions(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["INVITATIONS_PER_ORG_PER_HOUR"] == {"Ref": "InvitationsPerOrgPerHour"}
+    assert variables["MESSAGES_PER_NUMBER_PER_DAY"] == {"Ref": "MessagesPerNumberPerDay"}
+    assert variables["QUOTAS_TABLE"] == {"Ref": "QuotasTable"}
+    parameters = template["Parameters"]
+    assert parameters["InvitationsPerOrgPerHour"]["Default"] == 100
+    assert parameters["MessagesPerNumberPerDay"]["Default"] == 5
+    for name in ("InvitationsPerOrgPerHour", "MessagesPerNumberPerDay"):
+        # The functions refuse to start outside 1..1000 (shared::quota::MAX_ALLOWED).
+        assert (parameters[name]["MinValue"], parameters[name]["MaxValue"]) == (1, 1000), name
 
 
 def test_reconciler_passes_and_drift_audits_never_overlap(template):

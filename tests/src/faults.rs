@@ -52,6 +52,13 @@ impl Fault {
         }
     }
 
+    /// Fails the transaction that writes a new invitation's membership: invite-user's third
+    /// `TransactWriteItems`, after the contacts' reservation and the abuse limits' uses
+    /// (see functions/invite-user/src/lib.rs).
+    pub fn invitation_commit(when: When) -> Self {
+        Self::after("TransactWriteItems", when, 2, 1)
+    }
+
     /// How many calls of the operation went through this client, failed or not.
     pub fn calls(&self) -> usize {
         self.seen.load(Ordering::SeqCst)

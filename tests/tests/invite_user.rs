@@ -203,8 +203,7 @@ async fn an_invitation_whose_answer_is_lost_is_not_sent_again_and_commits() {
 #[tokio::test]
 async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() {
     let stack = TestStack::seeded().await;
-    let failing = stack
-        .deps_with(vec![], vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))]);
+    let failing = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))]);
 
     let first = call(&failing, fixture("invite-user/admin-invites-member.json")).await;
 
@@ -248,8 +247,8 @@ async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_laps
     let stack = TestStack::seeded().await;
     let failing = stack.deps_with(
         vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        // The first transaction is the reservation: it goes through.
-        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+        // The reservation and the limits' uses go through; the membership's transaction does not.
+        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
     );
 
     // The reservation goes through; the membership's transaction does not; nor does the undo.
@@ -290,7 +289,7 @@ async fn with_an_idempotency_key_a_retry_after_a_crash_finds_the_same_user() {
     // The first attempt dies between Cognito and DynamoDB, unable to clean up.
     let failing = stack.deps_with(
         vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
     );
     let first = call(&failing, fixture("invite-user/with-idempotency-key.json")).await;
     assert_problem(&first, 503, "unavailable");
@@ -384,7 +383,7 @@ async fn the_admin_group_is_granted_only_after_the_membership_commits() {
     let calls = Calls::new();
     let failing = stack.deps_with(
         vec![SharedInterceptor::new(calls.clone())],
-        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
     );
 
     let first = call(&failing, fixture("invite-user/admin-invites-admin.json")).await;
@@ -408,7 +407,7 @@ async fn an_unknown_outcome_deletes_nothing_and_the_retry_completes_it() {
     let blind = stack.deps_with(
         vec![SharedInterceptor::new(calls.clone())],
         vec![
-            SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1)),
+            SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending)),
             SharedInterceptor::new(Fault::new("GetItem", When::BeforeSending, 100)),
         ],
     );
@@ -433,7 +432,7 @@ async fn the_same_key_with_another_body_never_reaches_the_first_ones_user() {
     let stack = TestStack::seeded().await;
     let failing = stack.deps_with(
         vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
     );
     let first = call(&failing, fixture("invite-user/with-idempotency-key.json")).await;
     assert_problem(&first, 503, "unavailable");
@@ -543,6 +542,6 @@ async fn an_invitation_that_loses_a_race_to_a_holder_letting_go_tries_again_and_
 
     assert_eq!(response.status(), 201, "{}", json_body(&response));
     assert!(released.load(std::sync::atomic::Ordering::SeqCst));
-    assert_eq!(dynamo.count("TransactWriteItems"), 3, "refused on the claim, reserved, committed");
+    assert_eq!(dynamo.count("TransactWriteItems"), 4, "refused on the claim, reserved, the limits' uses, committed");
     assert_eq!(stack.users_with_phone(phone).await.len(), 1);
 }

@@ -42,7 +42,7 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
     // An invitation (phone and email) died between Cognito and DynamoDB, and could not undo.
     let dies = stack.deps_with(
         vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
     );
     Box::pin(invite_user::handle(&dies, fixture("invite-user/admin-invites-member.json"))).await.unwrap();
     let stranded = stack.users_with_phone("+447700900106").await;
@@ -160,7 +160,7 @@ async fn the_reconciler_racing_the_workload_breaks_nothing() {
 async fn stranded_invitee(stack: &TestStack) -> String {
     let dies = stack.deps_with(
         vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::after("TransactWriteItems", When::BeforeSending, 1, 1))],
+        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
     );
     let first = Box::pin(invite_user::handle(&dies, fixture("invite-user/with-idempotency-key.json"))).await.unwrap();
     assert_eq!(first.status(), 503);

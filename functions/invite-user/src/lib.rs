@@ -8,21 +8,25 @@
 //!    Cognito user it may have left is deleted;
 //! 2. check that no user of the pool holds the phone or email outside the contacts table
 //!    (users made by hand): 409, the reservation given back;
-//! 3. create the Cognito user with the caller's `custom:org_id`; Cognito sends the invitation.
+//! 3. take one of the organisation's invitations of the hour and one of the phone number's
+//!    messages of the day (`shared::quota`), both or neither: refused, `429` with
+//!    `Retry-After`, nothing sent, the reservation given back. The use is the invitation's
+//!    own (its user id), so a retry takes no second one;
+//! 4. create the Cognito user with the caller's `custom:org_id`; Cognito sends the invitation.
 //!    The call is sent once (a repeat would send a second message); when its answer is lost,
 //!    the user is read back: made, the invitation goes on with it;
-//! 4. write the membership, turn the reservation into member claims and append the
+//! 5. write the membership, turn the reservation into member claims and append the
 //!    `Admin invited user` entry, in one transaction;
-//! 5. for an `admin`, add the user to the administrators' group, last: nobody holds the
+//! 6. for an `admin`, add the user to the administrators' group, last: nobody holds the
 //!    group without a membership.
 //!
-//! A failure in 3 or 4 deletes the Cognito user again and gives the reservation back —
-//! unless the outcome of 4 is unknown (its answer and the read after it both failed): then
-//! nothing is deleted on a guess, and the reservation, outliving its lease, is taken over by
-//! the next invitation of the contact, which finishes the cleanup. An invitation whose
-//! reservation was taken over under it (it outlived its lease) cannot commit; the user it
-//! made is deleted unless someone signed in with it, since the one that took over may have
-//! looked for it before it existed. With an
+//! A failure in 4 or 5 deletes the Cognito user again and gives the reservation back (and,
+//! when Cognito sent nothing, the quotas' uses) — unless the outcome of 5 is unknown (its
+//! answer and the read after it both failed): then nothing is deleted on a guess, and the
+//! reservation, outliving its lease, is taken over by the next invitation of the contact,
+//! which finishes the cleanup. An invitation whose reservation was taken over under it (it
+//! outlived its lease) cannot commit; the user it made is deleted unless someone signed in
+//! with it, since the one that took over may have looked for it before it existed. With an
 //! `Idempotency-Key`, the user id derives from the key and the request, so a retry finds
 //! its own reservation and user and completes the same invitation.
 
@@ -38,6 +42,7 @@ use shared::identity::Caller;
 use shared::ports::{
     Addition, ContactClaim, ContactKind, Creation, Directory, DirectoryError, NewUser, Reservation, Store,
 };
+use shared::quota::{Allowance, Limit, Quota};
 use shared::reclaim::{Reclaimed, reclaim};
 use shared::store::contact_key;
 use shared::view::MemberView;
@@ -226,7 +231,7 @@ enum Undo {
     AbandonedUser,
 }
 
-/// Steps 2 to 4.
+/// Steps 2 to 5.
 async fn create_and_commit<D: Directory, S: Store>(
     deps: &Deps<D, S>,
     caller: &Caller,
@@ -240,21 +245,28 @@ async fn create_and_commit<D: Directory, S: Store>(
     if held_elsewhere {
         return Err((ApiError::ContactInUse, Undo::Reservation));
     }
-    let undo_user = |error: DirectoryError| (ApiError::from(error), Undo::UserAndReservation);
+    let limits = deps.config.limits.invitation(&caller.org_id, &invitation.phone);
+    take_quotas(deps, &limits, user_id, now).await.map_err(|e| (e, Undo::Reservation))?;
+    // From here until Cognito has made the user, a failure sent nothing: the uses go back.
+    let unsent = |error: ApiError, undo: Undo| async move {
+        give_back_quotas(deps, &limits, user_id).await;
+        Err((error, undo))
+    };
     let creation = match deps.directory.create_user(&new_user(caller, invitation, user_id)).await {
         Ok(creation) => creation,
         // Unanswered (it is sent once): whether the user, and its message, was made is
         // unknown. Cognito knows: made, it is this invitation's, and no second message goes.
         Err(error) if error.outcome_unknown => match deps.directory.get_user(user_id.as_str()).await {
             Ok(Some(_)) => Creation::UsernameExists,
-            Ok(None) => return Err(undo_user(error)),
+            Ok(None) => return unsent(error.into(), Undo::UserAndReservation).await,
             Err(_) => return Err((error.into(), Undo::Nothing)),
         },
-        Err(error) => return Err(undo_user(error)),
+        Err(error) => return unsent(error.into(), Undo::UserAndReservation).await,
     };
+    let undo_user = |error: DirectoryError| (ApiError::from(error), Undo::UserAndReservation);
     match creation {
         Creation::Created => {}
-        Creation::ContactInUse => return Err((ApiError::ContactInUse, Undo::Reservation)),
+        Creation::ContactInUse => return unsent(ApiError::ContactInUse, Undo::Reservation).await,
         // Only a derived id can exist already, and then it is this same invitation's.
         Creation::UsernameExists => match deps.directory.get_user(user_id.as_str()).await.map_err(undo_user)? {
             Some(user) if !user.enabled => {
@@ -264,7 +276,8 @@ async fn create_and_commit<D: Directory, S: Store>(
             }
             Some(user)
                 if user.belongs_to(&caller.org_id) && user.phone.as_deref() == Some(invitation.phone.as_str()) => {}
-            _ => return Err((ApiError::ContactInUse, Undo::Reservation)),
+            // Another's user under this id: nothing was sent for this invitation.
+            _ => return unsent(ApiError::ContactInUse, Undo::Reservation).await,
         },
     }
     let member = Member::new(
@@ -298,6 +311,34 @@ async fn create_and_commit<D: Directory, S: Store>(
             };
             Err((error.into(), undo))
         }
+    }
+}
+
+/// Step 3: one of the organisation's invitations and one of the number's messages (see
+/// [`shared::quota`]), or `429` with nothing sent. The use is the invitation's (its user
+/// id), so a retry of it takes no second one.
+async fn take_quotas<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    limits: &[Limit],
+    user_id: &UserId,
+    now: shared::time::Timestamp,
+) -> Result<(), ApiError> {
+    match deps.store.take(limits, user_id.as_str(), now).await? {
+        Allowance::Granted => Ok(()),
+        Allowance::Refused { quota: Quota::Invitations { .. }, retry_after_seconds } => {
+            Err(ApiError::InvitationQuota { retry_after_seconds })
+        }
+        Allowance::Refused { quota: Quota::Messages { .. }, retry_after_seconds } => {
+            Err(ApiError::MessageQuota { retry_after_seconds })
+        }
+    }
+}
+
+/// The uses of an invitation that sent nothing, given back; one that cannot be stays
+/// counted until it leaves its window (the limit errs on the side of sending less).
+async fn give_back_quotas<D: Directory, S: Store>(deps: &Deps<D, S>, limits: &[Limit], user_id: &UserId) {
+    if let Err(error) = deps.store.give_back(limits, user_id.as_str()).await {
+        tracing::warn!(error = %shared::error::error_chain(&error), "could not give the quotas' uses back; they lapse");
     }
 }
 
@@ -354,7 +395,7 @@ async fn undo_invitation<D: Directory, S: Store>(
     }
 }
 
-/// Step 5: an administrator's group, granted only once the membership exists.
+/// Step 6: an administrator's group, granted only once the membership exists.
 async fn grant_role<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
     if member.role == Role::Admin {
         deps.directory.add_to_group(member.user_id.as_str(), &deps.config.admin_group).await?;

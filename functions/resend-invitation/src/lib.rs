@@ -8,25 +8,29 @@
 //! 2. claim the resend on the membership, conditional on the cooldown: of two concurrent
 //!    resends only one claims, so only one message goes out. The claim carries the audit
 //!    entry, pending;
-//! 3. `AdminCreateUser` with `MessageAction=RESEND`, sent once (the SDK does not retry it:
+//! 3. take one of the phone number's messages of the day (`shared::quota`; the use is the
+//!    resend's entry id, so a retry takes no second one): refused, the claim is given back
+//!    and the answer is `429 message-quota` with nothing sent;
+//! 4. `AdminCreateUser` with `MessageAction=RESEND`, sent once (the SDK does not retry it:
 //!    see [`shared::directory`]): when Cognito refuses, the claim is given back, so a retry
-//!    is not refused as too soon. When the call goes unanswered the message may have gone
+//!    is not refused as too soon, and so is the message's use. When the call goes unanswered the message may have gone
 //!    out, and is taken as sent: the claim stays (no second message within the cooldown,
-//!    which would void the first one's password) and step 4 follows. Should step 4 fail
+//!    which would void the first one's password) and step 5 follows. Should step 5 fail
 //!    too, the attempt is noted and the same request's retry writes the entry and answers
 //!    202 without sending again;
-//! 4. write the pending entry to the log and clear it. If this fails, the message went out:
+//! 5. write the pending entry to the log and clear it. If this fails, the message went out:
 //!    the answer is still 202, and the entry stays on the membership until the next resend or
 //!    cancel writes it (once: its key is fixed).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
-use shared::domain::{AuditAction, AuditEntry, UserId};
+use shared::domain::{AuditAction, AuditEntry, Phone, UserId};
 use shared::http::{RequestMeta, admin_and_target, decide, json};
 use shared::idempotency::{self, IdempotencyKey};
 use shared::identity::Caller;
 use shared::ports::{Cooldown, Directory, Resent, Store};
+use shared::quota::Allowance;
 use shared::time::Timestamp;
 use shared::{ApiError, Deps};
 
@@ -126,6 +130,17 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         Cooldown::TooSoon { retry_after_seconds } => return Err(ApiError::ResendTooSoon { retry_after_seconds }),
         Cooldown::NoMember => return Err(ApiError::NotFound),
     }
+    let message = member
+        .phone
+        .as_deref()
+        .or(user.phone.as_deref())
+        .and_then(|phone| Phone::parse(phone).ok())
+        .map(|phone| config.limits.message(&phone));
+    let message = Vec::from_iter(message);
+    if let Allowance::Refused { retry_after_seconds, .. } = store.take(&message, &entry.id, now).await? {
+        store.release_resend(&member, now).await?;
+        return Err(ApiError::MessageQuota { retry_after_seconds });
+    }
     let refusal = match directory.resend_invitation(&user).await {
         Ok(Resent::Sent) => None,
         Ok(Resent::NotInvitable) => Some(ApiError::AlreadyVerified),
@@ -151,7 +166,11 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         }
     };
     if let Some(refusal) = refusal {
-        // Cognito said no: nothing went out. Give the claim back so the cooldown does not hold.
+        // Cognito said no: nothing went out. Give the claim back so the cooldown does not
+        // hold, and the message's use (one that cannot be given back lapses with its day).
+        if let Err(error) = store.give_back(&message, &entry.id).await {
+            tracing::warn!(error = %shared::error::error_chain(&error), "could not give the message's use back");
+        }
         store.release_resend(&member, now).await?;
         if matches!(refusal, ApiError::AlreadyVerified) {
             // Cognito will not resend to a user who has confirmed since we read them.

@@ -1,8 +1,8 @@
 //! The DynamoDB tables as the [`crate::ports::Store`], one file a table: membership records
 //! and the transactions that keep them, their claims and their audit entries together
 //! ([`members`]), contact claims ([`contacts`]), the append-only audit log ([`audit`]),
-//! idempotency records ([`idempotency`]), the indexes of pending work ([`pending`]) and the
-//! search table ([`search_index`]).
+//! idempotency records ([`idempotency`]), the indexes of pending work ([`pending`]), the
+//! search table ([`search_index`]) and the abuse limits' logs ([`quotas`]).
 //! This file holds what they share.
 
 pub mod audit;
@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod idempotency;
 pub mod members;
 pub mod pending;
+pub mod quotas;
 pub mod search_index;
 
 pub use audit::{audit_from_item, audit_item};
@@ -22,7 +23,7 @@ use crate::time::{self, Timestamp};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
@@ -111,6 +112,42 @@ impl DynamoStore {
     /// A new transaction token (see [`DynamoStore::transact`]).
     fn new_token() -> String {
         uuid::Uuid::new_v4().to_string()
+    }
+
+    /// The items of `keys` in `table` that exist, read consistently with `BatchGetItem`
+    /// (at most 100 keys); keys DynamoDB leaves unprocessed (throttled) are asked again after
+    /// a pause, a few times, then the read fails.
+    async fn batch_get(&self, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        const ATTEMPTS: u32 = 6;
+        let mut found = Vec::new();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true);
+        let mut pending = Some(request.build().map_err(|e| failed("BatchGetItem", e))?);
+        for attempt in 0.. {
+            let Some(request) = pending.take() else { break };
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(|e| failed("BatchGetItem", e))?;
+            found.extend(output.responses().and_then(|tables| tables.get(table)).into_iter().flatten().cloned());
+            pending = output
+                .unprocessed_keys()
+                .and_then(|left| left.get(table))
+                .filter(|left| !left.keys().is_empty())
+                .cloned();
+            if pending.is_some() {
+                if attempt + 1 >= ATTEMPTS {
+                    return Err(failed("BatchGetItem", "keys left unprocessed"));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+        }
+        Ok(found)
     }
 
     /// One transaction. Its `ClientRequestToken` is new for each call, and so shared only by

@@ -16,7 +16,7 @@ use super::{Backfilled, DynamoStore, Item, failed, s, text};
 use crate::domain::{Member, MemberStatus, Role, UserId};
 use crate::ports::{MemberFilter, MemberPage, PageKey, Search, StoreError};
 use crate::search::{Audience, terms};
-use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -192,40 +192,15 @@ impl DynamoStore {
 
     /// The memberships of these keys that exist, by user id.
     async fn memberships(&self, org_id: &str, keys: &[PageKey]) -> Result<HashMap<String, Member>, StoreError> {
-        let mut members = HashMap::new();
-        if keys.is_empty() {
-            return Ok(members);
-        }
-        let mut pending = KeysAndAttributes::builder().consistent_read(true);
+        let mut member_keys = Vec::with_capacity(keys.len());
         for key in keys {
             let user_id = UserId::parse(&key.user_id).map_err(|_| failed("Query", "malformed search term"))?;
-            pending = pending.keys(Self::member_key(org_id, &user_id));
+            member_keys.push(Self::member_key(org_id, &user_id));
         }
-        let mut pending = Some(pending.build().map_err(|e| failed("BatchGetItem", e))?);
-        for attempt in 0.. {
-            let Some(request) = pending.take() else { break };
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.tables.members, request)
-                .send()
-                .await
-                .map_err(|e| failed("BatchGetItem", e))?;
-            for item in output.responses().and_then(|tables| tables.get(&self.tables.members)).into_iter().flatten() {
-                let member = member_from_item(item).ok_or_else(|| failed("BatchGetItem", "malformed membership"))?;
-                members.insert(member.user_id.as_str().to_owned(), member);
-            }
-            pending = output
-                .unprocessed_keys()
-                .and_then(|left| left.get(&self.tables.members))
-                .filter(|left| !left.keys().is_empty())
-                .cloned();
-            if pending.is_some() {
-                if attempt + 1 >= BATCH_ATTEMPTS {
-                    return Err(failed("BatchGetItem", "keys left unprocessed"));
-                }
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-            }
+        let mut members = HashMap::new();
+        for item in self.batch_get(&self.tables.members, member_keys).await? {
+            let member = member_from_item(&item).ok_or_else(|| failed("BatchGetItem", "malformed membership"))?;
+            members.insert(member.user_id.as_str().to_owned(), member);
         }
         Ok(members)
     }
