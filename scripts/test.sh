@@ -22,9 +22,12 @@ cargo build --workspace --bins
 status=0
 export MEMBERS_RESPONSE_LOG="$PWD/.local/responses.jsonl"
 : > "$MEMBERS_RESPONSE_LOG"
+# Every AWS call each function makes, as IAM sees it (tests/src/calls.rs; tests/infra/test_iam.py).
+export MEMBERS_CALL_LOG="$PWD/.local/calls.jsonl"
+: > "$MEMBERS_CALL_LOG"
 cargo test --workspace --no-fail-fast 2>&1 | tee .local/test.log || status=$?
 
-echo "== infra checks: the SAM transform, IAM, layout, responses against infra/openapi.yaml"
+echo "== infra checks: the SAM transform, IAM against the recorded calls, layout, responses against infra/openapi.yaml"
 python -m pytest -q -p no:cacheprovider tests/infra 2>&1 | tee .local/infra.log || status=$?
 
 echo "== the reference console in a real browser (Debian's chromium, Playwright)"

@@ -59,3 +59,13 @@ def responses():
     if not path.exists():
         pytest.fail(f"{path} does not exist: run the Rust tests first (make test does)")
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def calls():
+    """Every (function, IAM action, resource) the Rust tests saw a function need (tests/src/calls.rs)."""
+    path = Path(os.environ.get("MEMBERS_CALL_LOG", ROOT / ".local/calls.jsonl"))
+    if not path.exists():
+        pytest.fail(f"{path} does not exist: run the Rust tests first (make test does)")
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {(line["function"], line["action"], line["resource"]) for line in lines}

@@ -2,6 +2,7 @@
 //! the shared emulator (named with a fresh prefix), so tests run in parallel unseen by
 //! each other.
 
+pub mod calls;
 pub mod chaos;
 pub mod faults;
 pub mod gateway;
@@ -62,7 +63,10 @@ pub async fn emulator_config() -> SdkConfig {
         std::env::var("AWS_ENDPOINT_URL").is_ok_and(|url| !url.is_empty()),
         "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator"
     );
-    aws_config::defaults(BehaviorVersion::latest()).http_client(shared::https::https_client()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(calls::recording(shared::https::https_client()))
+        .load()
+        .await
 }
 
 pub struct TestStack {

@@ -262,20 +262,9 @@ async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_laps
     assert_problem(&within, 409, "contact-in-use");
 
     // After it, the next invitation cleans up what the dead one left and goes on.
-    let later = shared::time::now()
-        + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
-        + chrono::Duration::seconds(1);
-    let caller = ACME_ADMIN.caller(&stack.deps.config.admin_group);
-    let invitation = invite_user::Invitation {
-        name: shared::domain::PersonName::parse("Dora Example").unwrap(),
-        phone: shared::domain::Phone::parse("+447700900106").unwrap(),
-        email: None,
-        role: Role::Member,
-    };
     let new_id = shared::domain::UserId::parse("dora-after-lease").unwrap();
-    let member = invite_user::invite(&stack.deps, &caller, &Default::default(), &invitation, &new_id, later)
-        .await
-        .expect("the stale reservation is taken over");
+    let member =
+        invite_after_the_lease(&stack, &stack.deps, &new_id).await.expect("the stale reservation is taken over");
 
     assert_eq!(member.user_id, new_id);
     assert!(!stack.cognito_user_exists(&stranded[0].username).await, "the dead invitation's user is deleted");
@@ -544,4 +533,73 @@ async fn an_invitation_that_loses_a_race_to_a_holder_letting_go_tries_again_and_
     assert!(released.load(std::sync::atomic::Ordering::SeqCst));
     assert_eq!(dynamo.count("TransactWriteItems"), 4, "refused on the claim, reserved, the limits' uses, committed");
     assert_eq!(stack.users_with_phone(phone).await.len(), 1);
+}
+
+/// Taking over a dead invitation's reservation, the invitation disables the user it left
+/// and checks again; the invitee signs in at that moment: the user is in use, so it is
+/// enabled again and kept, and the new invitation answers 409.
+#[tokio::test]
+async fn an_invitee_signing_in_while_their_dead_invitation_is_taken_over_is_enabled_again_and_kept() {
+    let stack = TestStack::seeded().await;
+    let failing = stack.deps_with(
+        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
+        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
+    );
+    assert_problem(&call(&failing, fixture("invite-user/admin-invites-member.json")).await, 503, "unavailable");
+    let stranded = stack.users_with_phone("+447700900106").await.remove(0).username;
+
+    let signer = stack.deps.clone();
+    let who = stranded.clone();
+    let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let signs_in = members_tests::faults::Before::new("AdminGetUser", move || {
+        // The reclaim's second read of the user, after it disabled them.
+        if reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) != 1 {
+            return;
+        }
+        let (deps, who) = (signer.clone(), who.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let pool = deps.directory.user_pool_id();
+                let client = deps.directory.client();
+                let set = client.admin_set_user_password().user_pool_id(pool).username(&who);
+                set.password(members_tests::seed::DEMO_PASSWORD).permanent(true).send().await.expect("signs in");
+            })
+        })
+        .join()
+        .unwrap();
+    });
+    let cognito = Calls::new();
+    let racing =
+        stack.deps_with(vec![SharedInterceptor::new(signs_in), SharedInterceptor::new(cognito.clone())], vec![]);
+    let new_id = shared::domain::UserId::parse("dora-too-late").unwrap();
+    let result = invite_after_the_lease(&stack, &racing, &new_id).await;
+
+    assert!(matches!(result, Err(shared::ApiError::ContactInUse)), "{result:?}");
+    assert_eq!(cognito.count("AdminDisableUser"), 1);
+    assert_eq!(cognito.count("AdminEnableUser"), 1, "enabled again on backing off");
+    assert_eq!(cognito.count("AdminDeleteUser"), 0);
+    let kept = stack.cognito_user(&stranded).await.expect("the invitee who signed in is kept");
+    assert!(kept.enabled && !kept.awaits_first_sign_in());
+    assert!(!stack.cognito_user_exists(new_id.as_str()).await);
+}
+
+/// Ada invites Dora on Frank's phone (+447700900106) as `new_id`, once the lease of any
+/// invitation dead before now has lapsed.
+async fn invite_after_the_lease(
+    stack: &TestStack,
+    deps: &Deps,
+    new_id: &shared::domain::UserId,
+) -> Result<shared::domain::Member, shared::ApiError> {
+    let later = shared::time::now()
+        + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
+        + chrono::Duration::seconds(1);
+    let caller = ACME_ADMIN.caller(&stack.deps.config.admin_group);
+    let invitation = invite_user::Invitation {
+        name: shared::domain::PersonName::parse("Dora Example").unwrap(),
+        phone: shared::domain::Phone::parse("+447700900106").unwrap(),
+        email: None,
+        role: Role::Member,
+    };
+    invite_user::invite(deps, &caller, &Default::default(), &invitation, new_id, later).await
 }

@@ -480,3 +480,39 @@ async fn a_membership_left_in_the_index_with_nothing_pending_is_taken_out() {
     let second = Box::pin(reconcile(deps, later)).await.unwrap();
     assert_eq!(second.checked.members, 0, "taken out");
 }
+
+/// Finishing a dead cancel, the reconciler's transaction commits but its answer is lost: it
+/// reads its own audit entry (by the transaction's token) to know it committed, and reports
+/// the cancel finished, with one entry, not a failure to be retried.
+#[tokio::test]
+async fn a_finishing_transaction_whose_answer_is_lost_is_known_committed_by_its_entry() {
+    let stack = TestStack::seeded().await;
+    let dies =
+        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+    Box::pin(cancel_invitation::handle(&dies, fixture("cancel-invitation/admin-cancels-unverified.json")))
+        .await
+        .unwrap();
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.is_some(), "the cancel died before its transaction");
+
+    let calls = members_tests::faults::Calls::new();
+    let losing = stack.deps_with(
+        vec![],
+        vec![
+            SharedInterceptor::new(Fault::new("TransactWriteItems", When::AfterServerAnswered, 1)),
+            SharedInterceptor::new(calls.clone()),
+        ],
+    );
+    let later = shared::time::now()
+        + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
+        + chrono::Duration::seconds(1);
+    let summary = Box::pin(reconcile(&losing, later)).await.unwrap();
+
+    assert_eq!(summary.repaired.cancels_finished, 1, "{}", serde_json::to_string(&summary).unwrap());
+    let audit_reads = calls.requests("GetItem");
+    assert!(
+        audit_reads.iter().any(|read| read["TableName"].as_str().is_some_and(|t| t.ends_with("-AuditTable"))),
+        "the entry was read back"
+    );
+    assert!(stack.member(ACME, ACME_INVITEE.user_id).await.is_none());
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 1);
+}

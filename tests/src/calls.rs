@@ -1,0 +1,201 @@
+//! Which AWS calls each function makes, recorded as IAM sees them, so that `make test` can
+//! hold the template's policies to them (`tests/infra/test_iam.py`).
+//!
+//! Every SDK client of the tests reaches the emulator through [`recording`], an HTTP client
+//! in front of the real one. For each request it names the IAM actions and resources the
+//! call needs (a transaction's items each as its own action, a query's index as
+//! `Table/index/Name`, any Cognito call on the pool as `UserPool`) and the function that made
+//! it: the innermost frame on the stack whose source is under `functions/<name>/`, so that
+//! a call from shared code counts for the function that called it. Calls made by no function
+//! (the tests' own reads, the seed's provisioning) and by operator tools (`make
+//! bootstrap-admin`, `make migrate`: the operator's credentials, not a role) are left out.
+//! With `MEMBERS_CALL_LOG` set, each distinct (function, action, resource) is appended to it
+//! once per process as a JSON line.
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpClient, SharedHttpConnector, http_client_fn,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+/// The functions' source folders and their template logical ids.
+const FUNCTIONS: &[(&str, &str)] = &[
+    ("functions/cancel-invitation/", "CancelInvitationFunction"),
+    ("functions/drift-audit/", "DriftAuditFunction"),
+    ("functions/invite-user/", "InviteUserFunction"),
+    ("functions/list-audit-log/", "ListAuditLogFunction"),
+    ("functions/list-members/", "ListMembersFunction"),
+    ("functions/member-verified/", "MemberVerifiedFunction"),
+    ("functions/reconciler/", "ReconcilerFunction"),
+    ("functions/resend-invitation/", "ResendInvitationFunction"),
+];
+
+/// The sources of tools an operator runs with their own credentials.
+const OPERATOR_TOOLS: &[&str] =
+    &["functions/invite-user/src/bootstrap.rs", "functions/list-audit-log/src/backfill.rs", "shared/src/backfill.rs"];
+
+/// `inner`, recording what each call needs of IAM.
+pub fn recording(inner: SharedHttpClient) -> SharedHttpClient {
+    http_client_fn(move |settings, components| {
+        SharedHttpConnector::new(Recorder { real: inner.http_connector(settings, components) })
+    })
+}
+
+#[derive(Debug)]
+struct Recorder {
+    real: SharedHttpConnector,
+}
+
+impl HttpConnector for Recorder {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        if std::env::var_os("MEMBERS_CALL_LOG").is_some()
+            && let Some(function) = calling_function()
+        {
+            let target = request.headers().get("x-amz-target").unwrap_or_default();
+            let body: Value = serde_json::from_slice(request.body().bytes().unwrap_or_default()).unwrap_or(Value::Null);
+            for (action, resource) in needs(target, &body) {
+                write(function, &action, &resource);
+            }
+        }
+        self.real.call(request)
+    }
+}
+
+/// The IAM actions and resources (template logical ids) one request needs.
+pub fn needs(target: &str, body: &Value) -> Vec<(String, String)> {
+    let Some((service, operation)) = target.split_once('.') else { return Vec::new() };
+    if service.starts_with("AWSCognitoIdentityProviderService") {
+        return vec![(format!("cognito-idp:{operation}"), "UserPool".to_owned())];
+    }
+    if !service.starts_with("DynamoDB") {
+        return vec![(format!("unknown:{operation}"), "unknown".to_owned())];
+    }
+    let table = |value: &Value| logical(value.as_str().unwrap_or_default());
+    let action = |name: &str| format!("dynamodb:{name}");
+    match operation {
+        "TransactWriteItems" | "TransactGetItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|item| item.as_object().into_iter().flatten())
+            .map(|(kind, part)| {
+                let name = match kind.as_str() {
+                    "Put" => "PutItem",
+                    "Update" => "UpdateItem",
+                    "Delete" => "DeleteItem",
+                    "ConditionCheck" => "ConditionCheckItem",
+                    "Get" => "GetItem",
+                    other => other,
+                };
+                (action(name), table(&part["TableName"]))
+            })
+            .collect(),
+        "BatchGetItem" | "BatchWriteItem" => body["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| (action(operation), logical(name)))
+            .collect(),
+        "Query" | "Scan" => {
+            let mut resource = table(&body["TableName"]);
+            if let Some(index) = body["IndexName"].as_str() {
+                resource = format!("{resource}/index/{index}");
+            }
+            vec![(action(operation), resource)]
+        }
+        _ => vec![(action(operation), table(&body["TableName"]))],
+    }
+}
+
+/// A test stack's table name (`<prefix>-<LogicalId>`, tests/src/stack.rs) → its logical id.
+fn logical(physical: &str) -> String {
+    physical.split_once('-').map_or(physical, |(_, logical)| logical).to_owned()
+}
+
+/// The function whose code made the call now being sent, if any: the innermost frame whose
+/// source is a function's (by file, not by symbol: an integration test is a crate of the
+/// same name as the function it tests).
+fn calling_function() -> Option<&'static str> {
+    static FILES: Mutex<Option<HashMap<usize, Option<String>>>> = Mutex::new(None);
+    let mut ips = Vec::new();
+    backtrace::trace(|frame| {
+        ips.push(frame.ip() as usize);
+        true
+    });
+    let mut files = FILES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let files = files.get_or_insert_with(HashMap::new);
+    for ip in ips {
+        let file = files.entry(ip).or_insert_with(|| {
+            let mut found = None;
+            backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
+                if found.is_none() {
+                    found = symbol.filename().map(|path| path.to_string_lossy().replace('\\', "/"));
+                }
+            });
+            found
+        });
+        let Some(file) = file else { continue };
+        if OPERATOR_TOOLS.iter().any(|tool| file.ends_with(tool)) {
+            return None;
+        }
+        if let Some((_, function)) = FUNCTIONS.iter().find(|(folder, _)| file.contains(&format!("/{folder}"))) {
+            return Some(function);
+        }
+    }
+    None
+}
+
+fn write(function: &str, action: &str, resource: &str) {
+    use std::io::Write;
+    static SEEN: Mutex<Option<HashSet<(String, String, String)>>> = Mutex::new(None);
+    let Some(path) = std::env::var_os("MEMBERS_CALL_LOG") else { return };
+    let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !seen.get_or_insert_with(HashSet::new).insert((function.to_owned(), action.to_owned(), resource.to_owned())) {
+        return;
+    }
+    let line = serde_json::json!({"function": function, "action": action, "resource": resource});
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open the call log");
+    writeln!(file, "{line}").expect("write the call log");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_needs_each_items_action_on_its_table() {
+        let body = serde_json::json!({"TransactItems": [
+            {"Put": {"TableName": "t1-QuotasTable"}},
+            {"Update": {"TableName": "t1-MembersTable"}},
+            {"ConditionCheck": {"TableName": "t1-ContactsTable"}},
+        ]});
+        assert_eq!(
+            needs("DynamoDB_20120810.TransactWriteItems", &body),
+            [
+                ("dynamodb:PutItem".to_owned(), "QuotasTable".to_owned()),
+                ("dynamodb:UpdateItem".to_owned(), "MembersTable".to_owned()),
+                ("dynamodb:ConditionCheckItem".to_owned(), "ContactsTable".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_query_of_an_index_needs_the_index_and_cognito_needs_the_pool() {
+        let body = serde_json::json!({"TableName": "tab-AuditTable", "IndexName": "byTarget"});
+        assert_eq!(
+            needs("DynamoDB_20120810.Query", &body),
+            [("dynamodb:Query".to_owned(), "AuditTable/index/byTarget".to_owned())]
+        );
+        assert_eq!(
+            needs("AWSCognitoIdentityProviderService.AdminCreateUser", &Value::Null),
+            [("cognito-idp:AdminCreateUser".to_owned(), "UserPool".to_owned())]
+        );
+        let batch = serde_json::json!({"RequestItems": {"t9-SearchTable": []}});
+        assert_eq!(
+            needs("DynamoDB_20120810.BatchWriteItem", &batch),
+            [("dynamodb:BatchWriteItem".to_owned(), "SearchTable".to_owned())]
+        );
+    }
+}
