@@ -15,7 +15,7 @@ usage: bench.py RELEASE_DIR ENV_FILE [ROUNDS]
   list-members' p50/p99 of 200 real lists against the emulator;
 - peak RSS: VmHWM after 200 real lists (the echo: after its 200 requests);
 - size: the stripped executables (x86_64 here), and the arm64 bootstraps of make sam-build.
-Targets (issue 14), as ratios in this run: init <= 1.5x hello, size <= 6 MiB, peak RSS <=
+Targets, as ratios in this run: init <= 1.5x hello, size <= 6 MiB, peak RSS <=
 2x echo, warm <= 1.5x echo. Prints the table, then each target met or not.
 """
 

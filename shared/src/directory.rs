@@ -11,7 +11,9 @@
 //! a state that a repeat sets again; a repeated `AdminDeleteUser` whose first attempt
 //! deleted answers `UserNotFoundException`, taken as [`Deletion::AlreadyGone`].
 
-use crate::ports::{ContactKind, Creation, Deletion, Directory, DirectoryError, DirectoryUser, NewUser, Resent};
+use crate::ports::{
+    ContactKind, Creation, Deletion, Directory, DirectoryError, DirectoryUser, NewUser, Resent, UserState,
+};
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{
@@ -61,12 +63,23 @@ fn user(
     DirectoryUser {
         created_at: created.and_then(|at| chrono::DateTime::from_timestamp(at.secs(), at.subsec_nanos())),
         username: username.to_owned(),
-        status: status.cloned().unwrap_or(UserStatusType::UnknownValue),
+        status: state(status),
         enabled,
         org_id: attribute(attributes, ORG_ATTRIBUTE),
         name: attribute(attributes, "name"),
         phone: attribute(attributes, "phone_number"),
         email: attribute(attributes, "email"),
+    }
+}
+
+/// Cognito's user status in the domain's words.
+fn state(status: Option<&UserStatusType>) -> UserState {
+    match status {
+        Some(UserStatusType::ForceChangePassword) => UserState::Invited,
+        Some(UserStatusType::Unconfirmed) => UserState::Unconfirmed,
+        Some(UserStatusType::Confirmed) => UserState::Confirmed,
+        Some(other) => UserState::Other(other.as_str().to_owned()),
+        None => UserState::Other(String::new()),
     }
 }
 
@@ -331,5 +344,22 @@ impl Directory for CognitoDirectory {
             }
             Err(error) => Err(failed("AdminCreateUser(RESEND)", error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cognitos_statuses_become_the_domains_states_and_nothing_unknown_counts_as_unverified() {
+        assert_eq!(state(Some(&UserStatusType::ForceChangePassword)), UserState::Invited);
+        assert_eq!(state(Some(&UserStatusType::Unconfirmed)), UserState::Unconfirmed);
+        assert_eq!(state(Some(&UserStatusType::Confirmed)), UserState::Confirmed);
+        assert_eq!(state(Some(&UserStatusType::ResetRequired)), UserState::Other("RESET_REQUIRED".into()));
+        let newer = UserStatusType::from("SOMETHING_NEW");
+        assert_eq!(state(Some(&newer)), UserState::Other("SOMETHING_NEW".into()));
+        assert_eq!(state(None), UserState::Other(String::new()));
+        assert_eq!(UserState::Invited.as_str(), "FORCE_CHANGE_PASSWORD");
     }
 }

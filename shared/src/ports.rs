@@ -5,7 +5,6 @@
 use crate::domain::{AuditAction, AuditEntry, Email, Member, MemberStatus, Phone, ShownStatus, UserId};
 use crate::quota::{Allowance, Limit};
 use crate::time::Timestamp;
-use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use std::future::Future;
 
 pub type Cause = Box<dyn std::error::Error + Send + Sync>;
@@ -48,11 +47,39 @@ impl From<StoreError> for crate::ApiError {
     }
 }
 
+/// Where a user of the pool stands, in the domain's words (the adapter maps Cognito's
+/// `UserStatus` to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserState {
+    /// Made by an invitation, never signed in with (Cognito: `FORCE_CHANGE_PASSWORD`).
+    Invited,
+    /// Signed up, not confirmed (`UNCONFIRMED`).
+    Unconfirmed,
+    /// Signed in and set a password (`CONFIRMED`).
+    Confirmed,
+    /// Anything else Cognito says (`RESET_REQUIRED`, `ARCHIVED`, `COMPROMISED`,
+    /// `EXTERNAL_PROVIDER`, a status newer than this code), as it says it: counted as
+    /// verified, so never deleted.
+    Other(String),
+}
+
+impl UserState {
+    /// Cognito's own name of the state, for logs and tools.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Invited => "FORCE_CHANGE_PASSWORD",
+            Self::Unconfirmed => "UNCONFIRMED",
+            Self::Confirmed => "CONFIRMED",
+            Self::Other(status) => status,
+        }
+    }
+}
+
 /// A user as Cognito holds them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DirectoryUser {
     pub username: String,
-    pub status: UserStatusType,
+    pub status: UserState,
     pub enabled: bool,
     pub org_id: Option<String>,
     pub name: Option<String>,
@@ -64,12 +91,12 @@ pub struct DirectoryUser {
 impl DirectoryUser {
     /// Invited but not yet signed in and verified: the only users a cancel may delete.
     pub fn is_unverified(&self) -> bool {
-        matches!(self.status, UserStatusType::ForceChangePassword | UserStatusType::Unconfirmed)
+        matches!(self.status, UserState::Invited | UserState::Unconfirmed)
     }
 
     /// Made by an invitation and never signed in with: the only users a reclaim deletes.
     pub fn awaits_first_sign_in(&self) -> bool {
-        self.status == UserStatusType::ForceChangePassword
+        self.status == UserState::Invited
     }
 
     pub fn belongs_to(&self, org_id: &str) -> bool {
@@ -543,7 +570,7 @@ pub mod prelude {
 mod tests {
     use super::*;
 
-    fn user(status: UserStatusType) -> DirectoryUser {
+    fn user(status: UserState) -> DirectoryUser {
         DirectoryUser {
             username: "u".into(),
             status,
@@ -558,16 +585,16 @@ mod tests {
 
     #[test]
     fn only_invited_and_unconfirmed_users_are_unverified() {
-        for status in [UserStatusType::ForceChangePassword, UserStatusType::Unconfirmed] {
+        for status in [UserState::Invited, UserState::Unconfirmed] {
             assert!(user(status).is_unverified());
         }
         for status in [
-            UserStatusType::Confirmed,
-            UserStatusType::ResetRequired,
-            UserStatusType::Archived,
-            UserStatusType::Compromised,
-            UserStatusType::ExternalProvider,
-            UserStatusType::UnknownValue,
+            UserState::Confirmed,
+            UserState::Other("RESET_REQUIRED".into()),
+            UserState::Other("ARCHIVED".into()),
+            UserState::Other("COMPROMISED".into()),
+            UserState::Other("EXTERNAL_PROVIDER".into()),
+            UserState::Other(String::new()),
         ] {
             assert!(!user(status.clone()).is_unverified(), "{status:?} counts as verified: never deleted");
         }
@@ -575,10 +602,10 @@ mod tests {
 
     #[test]
     fn membership_of_an_organisation_is_exact() {
-        assert!(user(UserStatusType::Confirmed).belongs_to("org-a"));
-        assert!(!user(UserStatusType::Confirmed).belongs_to("org-a "));
-        assert!(!user(UserStatusType::Confirmed).belongs_to("org-"));
-        let mut orphan = user(UserStatusType::Confirmed);
+        assert!(user(UserState::Confirmed).belongs_to("org-a"));
+        assert!(!user(UserState::Confirmed).belongs_to("org-a "));
+        assert!(!user(UserState::Confirmed).belongs_to("org-"));
+        let mut orphan = user(UserState::Confirmed);
         orphan.org_id = None;
         assert!(!orphan.belongs_to(""));
     }

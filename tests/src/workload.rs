@@ -11,7 +11,6 @@
 use crate::TestStack;
 use crate::chaos::RandomFaults;
 use crate::faults::Death;
-use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use lambda_http::{Body, Request, Response};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -617,7 +616,7 @@ pub async fn check(stack: &TestStack, done: &[Done], verified: &HashSet<String>)
 
     let mut verified_faults = Vec::new();
     for user in verified {
-        let kept = user_by_id.get(user.as_str()).is_some_and(|u| u.status == UserStatusType::Confirmed);
+        let kept = user_by_id.get(user.as_str()).is_some_and(|u| u.status == shared::ports::UserState::Confirmed);
         if !kept || !member_of.contains_key(user.as_str()) {
             verified_faults.push(format!("{user} signed in, and is gone or unconfirmed"));
         }
