@@ -2,7 +2,7 @@
 //! write is conditional on the key being new, so an entry is never overwritten and a repeat
 //! of the same entry is never a second one.
 
-use super::members::FILTERED_PAGE_READ;
+use super::member_listing::FILTERED_PAGE_READ;
 use super::{Backfilled, DynamoStore, Item, failed, is_condition_failure, s, text, timestamp};
 use crate::domain::{AuditAction, AuditEntry};
 use crate::ports::{AuditFilter, AuditLog, AuditPage, StoreError};

@@ -4,51 +4,16 @@
 //! transaction with its contact claims and its audit entry.
 
 use super::contacts::{MEMBER, contact_key};
-use super::pending::{PENDING, oldest_pending};
-use super::{
-    DynamoStore, Item, audit_from_item, audit_item, failed, failed_conditions, is_condition_failure, s, text, timestamp,
-};
-use crate::domain::{AuditEntry, Member, MemberStatus, Role, ShownStatus, UserId};
+use super::member_item::{member_from_item, member_item, status_key};
+use super::pending::PENDING;
+use super::{DynamoStore, Item, audit_item, failed, failed_conditions, is_condition_failure, s};
+use crate::domain::{AuditEntry, Member, MemberStatus, UserId};
 use crate::ports::{
     Addition, AuditLog, Cooldown, MemberFilter, MemberPage, Members, Outcome, PageKey, Receipt, StoreError,
 };
 use crate::time::{self, Timestamp};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::time::Duration;
-
-/// Separates the parts of a sort key; below every printable character, so that `ann`
-/// sorts before `ann b` whatever follows.
-const KEY_SEPARATOR: char = '\u{1}';
-
-/// `name` lower-cased, then the id: the Members page's order.
-pub fn name_key(name: &str, user_id: &UserId) -> String {
-    format!("{}{KEY_SEPARATOR}{}", name.to_lowercase(), user_id)
-}
-
-/// The status, then the name key: the Members page's order within one status.
-pub fn status_key(status: MemberStatus, name: &str, user_id: &UserId) -> String {
-    format!("{}{KEY_SEPARATOR}{}", status.as_str(), name_key(name, user_id))
-}
-
-/// What every sort key of one status starts with.
-pub fn status_prefix(status: MemberStatus) -> String {
-    format!("{}{KEY_SEPARATOR}", status.as_str())
-}
-
-/// What every sort key of one member ends with.
-pub fn name_key_suffix(user_id: &UserId) -> String {
-    format!("{KEY_SEPARATOR}{user_id}")
-}
-
-/// One page of the members table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScannedMembers {
-    pub members: Vec<Member>,
-    /// The keys (`orgId/userId`) of the records that are not a membership.
-    pub malformed: Vec<String>,
-    /// Where the next page starts; none at the end of the table.
-    pub next: Option<Item>,
-}
 
 impl DynamoStore {
     pub(super) fn member_key(org_id: &str, user_id: &UserId) -> Item {
@@ -65,71 +30,6 @@ impl DynamoStore {
             claims.push(contact_key("email", email));
         }
         claims
-    }
-
-    /// Writes a membership record as it is, without claims or audit (tests and tools).
-    pub async fn put_member_record(&self, member: &Member) -> Result<(), StoreError> {
-        Box::pin(self.write_search_terms(member)).await?;
-        self.client
-            .put_item()
-            .table_name(&self.tables.members)
-            .set_item(Some(member_item(member)))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| failed("PutItem", e))
-    }
-
-    /// Every membership of the table (tests and tools); a malformed record fails it.
-    pub async fn all_members(&self) -> Result<Vec<Member>, StoreError> {
-        let (members, malformed) = self.scan_members().await?;
-        match malformed.first() {
-            Some(key) => Err(failed("Scan", format!("malformed membership {key}"))),
-            None => Ok(members),
-        }
-    }
-
-    /// Every membership of the table, and the keys (`orgId/userId`) of the records that are
-    /// not one (for the reconciler to report and pass over).
-    pub async fn scan_members(&self) -> Result<(Vec<Member>, Vec<String>), StoreError> {
-        let (mut members, mut malformed) = (Vec::new(), Vec::new());
-        let mut start = None;
-        loop {
-            let page = self.members_page(start, None).await?;
-            members.extend(page.members);
-            malformed.extend(page.malformed);
-            start = page.next;
-            if start.is_none() {
-                return Ok((members, malformed));
-            }
-        }
-    }
-
-    /// One page of the members table (at most `limit` records, read consistently) from
-    /// `start`, a key a page before gave.
-    pub async fn members_page(&self, start: Option<Item>, limit: Option<i32>) -> Result<ScannedMembers, StoreError> {
-        let output = self
-            .client
-            .scan()
-            .table_name(&self.tables.members)
-            .consistent_read(true)
-            .set_limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| failed("Scan", e))?;
-        let mut page = ScannedMembers { members: Vec::new(), malformed: Vec::new(), next: output.last_evaluated_key };
-        for item in output.items.unwrap_or_default() {
-            match member_from_item(&item) {
-                Some(member) => page.members.push(member),
-                None => page.malformed.push(format!(
-                    "{}/{}",
-                    text(&item, "orgId").unwrap_or_default(),
-                    text(&item, "userId").unwrap_or_default()
-                )),
-            }
-        }
-        Ok(page)
     }
 
     /// Applies `update` to the membership if `condition` (on `:id`) still holds; when it no
@@ -379,75 +279,7 @@ impl Members for DynamoStore {
         limit: usize,
         after: Option<&PageKey>,
     ) -> Result<MemberPage, StoreError> {
-        if let Some(search) = &filter.search {
-            return self.search_members(org_id, filter, search, limit, after).await;
-        }
-        let (index, sort_attribute) =
-            if filter.status.is_some() { ("byStatus", "statusKey") } else { ("byName", "nameKey") };
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.tables.members)
-            .index_name(index)
-            // Local indexes read consistently: a refresh after a cancel never shows the row.
-            .consistent_read(true)
-            .expression_attribute_values(":org", s(org_id))
-            // One more than asked for tells whether another page follows. A filtered page
-            // reads further (one query still, at most 1 MB), so that it is seldom short.
-            .limit(i32::try_from(read_budget(filter, limit)).unwrap_or(i32::MAX));
-        query = match filter.status {
-            Some(status) => query
-                .key_condition_expression("orgId = :org AND begins_with(statusKey, :status)")
-                .expression_attribute_values(":status", s(&status_prefix(status.stored()))),
-            None => query.key_condition_expression("orgId = :org"),
-        };
-        // Expiry is a filter on what the key range reads: computed from
-        // `lastInvitationSentAt` at read time (no record changes as time passes).
-        let mut conditions = Vec::new();
-        match filter.status {
-            Some(ShownStatus::Expired) => {
-                conditions.push("lastInvitationSentAt <= :lapsed".to_owned());
-            }
-            Some(ShownStatus::Unverified) => {
-                conditions
-                    .push("(attribute_not_exists(lastInvitationSentAt) OR lastInvitationSentAt > :lapsed)".to_owned());
-            }
-            _ => {}
-        }
-        if matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified)) {
-            query = query.expression_attribute_values(":lapsed", s(&time::sortable(filter.lapsed_at)));
-        }
-        if !conditions.is_empty() {
-            query = query.filter_expression(conditions.join(" AND "));
-        }
-        if let Some(after) = after {
-            query = query.set_exclusive_start_key(Some(Item::from([
-                ("orgId".to_owned(), s(org_id)),
-                ("userId".to_owned(), s(&after.user_id)),
-                (sort_attribute.to_owned(), s(&after.sort_key)),
-            ])));
-        }
-        let output = query.send().await.map_err(|e| failed("Query", e))?;
-        let mut kept = Vec::new();
-        for item in output.items() {
-            let member = member_from_item(item).ok_or_else(|| failed("Query", "malformed membership"))?;
-            if filter.keeps(&member) {
-                kept.push((item, member));
-            }
-        }
-        // More than `limit` kept: the next page starts after the last one shown. Otherwise
-        // after the last item DynamoDB looked at, if it stopped early (a filtered page).
-        let key_of = |item: &Item| PageKey {
-            user_id: text(item, "userId").unwrap_or_default(),
-            sort_key: text(item, sort_attribute).unwrap_or_default(),
-        };
-        let next = if kept.len() > limit {
-            kept.truncate(limit);
-            kept.last().map(|(item, _)| key_of(item))
-        } else {
-            output.last_evaluated_key().map(key_of)
-        };
-        Ok(MemberPage { members: kept.into_iter().map(|(_, member)| member).collect(), next })
+        self.members_page_of(org_id, filter, limit, after).await
     }
 
     async fn claim_resend(
@@ -547,137 +379,5 @@ impl Members for DynamoStore {
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(failed("UpdateItem", e)),
         }
-    }
-}
-
-/// How many items a filtered page may read to fill itself: past this, it ends short and
-/// carries a cursor.
-pub const FILTERED_PAGE_READ: usize = 500;
-
-/// How many items one page's query evaluates: `limit + 1` (the extra tells whether another
-/// page follows), or for a page whose filter drops items, enough to fill it usually.
-fn read_budget(filter: &MemberFilter, limit: usize) -> usize {
-    if matches!(filter.status, Some(ShownStatus::Expired | ShownStatus::Unverified)) {
-        (limit + 1).max(FILTERED_PAGE_READ)
-    } else {
-        limit + 1
-    }
-}
-
-pub fn member_item(member: &Member) -> Item {
-    let mut item = Item::from([
-        ("orgId".into(), s(&member.org_id)),
-        ("userId".into(), s(member.user_id.as_str())),
-        ("name".into(), s(&member.name)),
-        ("nameKey".into(), s(&name_key(&member.name, &member.user_id))),
-        ("statusKey".into(), s(&status_key(member.status, &member.name, &member.user_id))),
-        ("role".into(), s(member.role.as_str())),
-        ("status".into(), s(member.status.as_str())),
-    ]);
-    let optional = [
-        ("phone", member.phone.clone()),
-        ("email", member.email.clone()),
-        ("invitedAt", member.invited_at.map(time::sortable)),
-        ("invitedBy", member.invited_by.clone()),
-        ("lastInvitationSentAt", member.last_invitation_sent_at.map(time::sortable)),
-        ("lastResentAt", member.last_resent_at.map(time::sortable)),
-    ];
-    for (name, value) in optional {
-        if let Some(value) = value {
-            item.insert(name.into(), s(&value));
-        }
-    }
-    if let Some(entry) = &member.cancel_pending {
-        item.insert("cancelPending".into(), AttributeValue::M(audit_item(entry)));
-    }
-    if let Some(entry) = &member.resend_pending {
-        item.insert("resendPending".into(), AttributeValue::M(audit_item(entry)));
-    }
-    if let Some(since) = oldest_pending(member) {
-        item.insert("pendingWork".into(), s(PENDING));
-        item.insert("pendingSince".into(), s(&time::sortable(since)));
-    }
-    if let Some(id) = &member.disabled_by {
-        item.insert("disabledBy".into(), s(id));
-    }
-    if let Some(id) = &member.resend_attempted {
-        item.insert("resendAttempted".into(), s(id));
-    }
-    if let Some(id) = &member.last_resend_id {
-        item.insert("lastResendId".into(), s(id));
-    }
-    item
-}
-
-pub fn member_from_item(item: &Item) -> Option<Member> {
-    Some(Member {
-        org_id: text(item, "orgId")?,
-        user_id: UserId::parse(&text(item, "userId")?).ok()?,
-        name: text(item, "name")?,
-        phone: text(item, "phone"),
-        email: text(item, "email"),
-        role: Role::parse(&text(item, "role")?)?,
-        status: MemberStatus::parse(&text(item, "status")?)?,
-        invited_at: timestamp(item, "invitedAt"),
-        invited_by: text(item, "invitedBy"),
-        last_invitation_sent_at: timestamp(item, "lastInvitationSentAt"),
-        last_resent_at: timestamp(item, "lastResentAt"),
-        resend_pending: match item.get("resendPending") {
-            Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
-            _ => None,
-        },
-        cancel_pending: match item.get("cancelPending") {
-            Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
-            _ => None,
-        },
-        disabled_by: text(item, "disabledBy"),
-        resend_attempted: text(item, "resendAttempted"),
-        last_resend_id: text(item, "lastResendId"),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(raw: &str) -> UserId {
-        UserId::parse(raw).unwrap()
-    }
-
-    #[test]
-    fn shorter_names_sort_before_longer_ones_that_extend_them() {
-        assert!(name_key("Ann", &id("zzz")) < name_key("ann b", &id("aaa")));
-        assert!(name_key("ann", &id("b")) > name_key("ANN", &id("a")));
-        assert!(name_key("Bob", &id("a")) > name_key("ann", &id("z")));
-    }
-
-    #[test]
-    fn a_status_prefix_selects_exactly_that_status() {
-        let key = status_key(MemberStatus::Unverified, "Ann", &id("u"));
-        assert!(key.starts_with(&status_prefix(MemberStatus::Unverified)));
-        assert!(!key.starts_with(&status_prefix(MemberStatus::Verified)));
-    }
-
-    #[test]
-    fn a_member_survives_the_round_trip_through_an_item() {
-        let member = Member {
-            org_id: "org-a".into(),
-            user_id: id("u-1"),
-            name: "Ann Example".into(),
-            phone: Some("+447700900123".into()),
-            email: None,
-            role: Role::Member,
-            status: MemberStatus::Unverified,
-            invited_at: time::parse("2026-11-26T09:00:00.123Z"),
-            invited_by: Some("admin-1".into()),
-            last_invitation_sent_at: time::parse("2026-11-26T09:00:00Z"),
-            last_resent_at: None,
-            resend_pending: None,
-            cancel_pending: None,
-            disabled_by: Some("entry-1".into()),
-            resend_attempted: None,
-            last_resend_id: Some("entry-0".into()),
-        };
-        assert_eq!(member_from_item(&member_item(&member)), Some(member));
     }
 }

@@ -1,6 +1,8 @@
-//! The DynamoDB tables as the [`crate::ports::Store`], one file a table: membership records
-//! and the transactions that keep them, their claims and their audit entries together
-//! ([`members`]), contact claims ([`contacts`]), the append-only audit log ([`audit`]),
+//! The DynamoDB tables as the [`crate::ports::Store`], a file a table, and the members table
+//! in four by concern: the transactions that keep a membership, its claims and its audit
+//! entries together ([`members`]), the item and its sort keys ([`member_item`]), the Members
+//! page's query ([`member_listing`]), and reading the table whole for jobs and tools
+//! ([`member_scan`]); contact claims ([`contacts`]), the append-only audit log ([`audit`]),
 //! idempotency records ([`idempotency`]), the indexes of pending work ([`pending`]), the
 //! search table ([`search_index`]) and the abuse limits' logs ([`quotas`]).
 //! This file holds what they share.
@@ -8,6 +10,9 @@
 pub mod audit;
 pub mod contacts;
 pub mod idempotency;
+pub mod member_item;
+pub mod member_listing;
+pub mod member_scan;
 pub mod members;
 pub mod pending;
 pub mod quotas;
@@ -15,7 +20,8 @@ pub mod search_index;
 
 pub use audit::{audit_from_item, audit_item};
 pub use contacts::contact_key;
-pub use members::{member_from_item, member_item, name_key, name_key_suffix, status_key, status_prefix};
+pub use member_item::{member_from_item, member_item, name_key, name_key_suffix, status_key, status_prefix};
+pub use member_scan::ScannedMembers;
 
 use crate::config::Tables;
 use crate::ports::StoreError;

@@ -11,7 +11,7 @@
 //! or is gone are passed over when read (the membership is not there), so a failure between
 //! the two writes costs a read, never a wrong answer.
 
-use super::members::{member_from_item, name_key};
+use super::member_item::{member_from_item, name_key};
 use super::{Backfilled, DynamoStore, Item, failed, s, text};
 use crate::domain::{Member, MemberStatus, Role, UserId};
 use crate::ports::{MemberFilter, MemberPage, PageKey, Search, StoreError};
