@@ -1,6 +1,6 @@
 //! The DynamoDB tables as the [`crate::ports::Store`], a file a table, and the members table
 //! in four by concern: the transactions that keep a membership, its claims and its audit
-//! entries together ([`members`]), the item and its sort keys ([`member_item`]), the Members
+//! entries together ([`members`]), the item and its sort keys ([`member_item`](mod@member_item)), the Members
 //! page's query ([`member_listing`]), and reading the table whole for jobs and tools
 //! ([`member_scan`]); contact claims ([`contacts`]), the append-only audit log ([`audit`]),
 //! idempotency records ([`idempotency`]), the indexes of pending work ([`pending`]), the
