@@ -8,8 +8,8 @@
 //! write conditional on the version it was read at (`store/quotas.rs`). A counter per fixed
 //! hour would be one atomic `ADD`, but lets twice the limit through across a window's edge
 //! (the whole quota at 10:59, again at 11:00), and the contract says "in the last hour".
-//! The log never holds more than the limit, and the item expires (TTL) a window after its
-//! last use.
+//! The log holds at most the limit (more only after the limit is lowered, until they leave
+//! the window), and the item expires (TTL) a window after its last use.
 //!
 //! A use carries the id of what it pays for (the invitation's user id, the resend's entry
 //! id), so the retry of a request takes nothing more: its use is in the log already.
@@ -88,6 +88,21 @@ pub enum Allowance {
     Granted,
     /// A limit has no room: nothing was taken. `retry_after_seconds`: when it has room again.
     Refused { quota: Quota, retry_after_seconds: u64 },
+}
+
+impl Allowance {
+    /// Granted, or the contract's `429` for the quota that had no room.
+    pub fn granted(self) -> Result<(), crate::ApiError> {
+        match self {
+            Self::Granted => Ok(()),
+            Self::Refused { quota: Quota::Invitations { .. }, retry_after_seconds } => {
+                Err(crate::ApiError::InvitationQuota { retry_after_seconds })
+            }
+            Self::Refused { quota: Quota::Messages { .. }, retry_after_seconds } => {
+                Err(crate::ApiError::MessageQuota { retry_after_seconds })
+            }
+        }
+    }
 }
 
 /// One quota's uses inside its window: id → when.

@@ -20,18 +20,6 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-/// The functions' source folders and their template logical ids.
-const FUNCTIONS: &[(&str, &str)] = &[
-    ("functions/cancel-invitation/", "CancelInvitationFunction"),
-    ("functions/drift-audit/", "DriftAuditFunction"),
-    ("functions/invite-user/", "InviteUserFunction"),
-    ("functions/list-audit-log/", "ListAuditLogFunction"),
-    ("functions/list-members/", "ListMembersFunction"),
-    ("functions/member-verified/", "MemberVerifiedFunction"),
-    ("functions/reconciler/", "ReconcilerFunction"),
-    ("functions/resend-invitation/", "ResendInvitationFunction"),
-];
-
 /// The sources of tools an operator runs with their own credentials.
 const OPERATOR_TOOLS: &[&str] =
     &["functions/invite-user/src/bootstrap.rs", "functions/list-audit-log/src/backfill.rs", "shared/src/backfill.rs"];
@@ -56,7 +44,7 @@ impl HttpConnector for Recorder {
             let target = request.headers().get("x-amz-target").unwrap_or_default();
             let body: Value = serde_json::from_slice(request.body().bytes().unwrap_or_default()).unwrap_or(Value::Null);
             for (action, resource) in needs(target, &body) {
-                write(function, &action, &resource);
+                write(&function, &action, &resource);
             }
         }
         self.real.call(request)
@@ -117,7 +105,7 @@ fn logical(physical: &str) -> String {
 /// The function whose code made the call now being sent, if any: the innermost frame whose
 /// source is a function's (by file, not by symbol: an integration test is a crate of the
 /// same name as the function it tests).
-fn calling_function() -> Option<&'static str> {
+fn calling_function() -> Option<String> {
     static FILES: Mutex<Option<HashMap<usize, Option<String>>>> = Mutex::new(None);
     let mut ips = Vec::new();
     backtrace::trace(|frame| {
@@ -140,11 +128,19 @@ fn calling_function() -> Option<&'static str> {
         if OPERATOR_TOOLS.iter().any(|tool| file.ends_with(tool)) {
             return None;
         }
-        if let Some((_, function)) = FUNCTIONS.iter().find(|(folder, _)| file.contains(&format!("/{folder}"))) {
+        if let Some(function) = function_of(file) {
             return Some(function);
         }
     }
     None
+}
+
+/// `…/functions/invite-user/src/…` → `InviteUserFunction`, the template's logical id.
+fn function_of(file: &str) -> Option<String> {
+    let (_, rest) = file.rsplit_once("/functions/")?;
+    let (folder, _) = rest.split_once("/src/")?;
+    let camel: String = folder.split('-').map(|word| word[..1].to_uppercase() + &word[1..]).collect();
+    Some(format!("{camel}Function"))
 }
 
 fn write(function: &str, action: &str, resource: &str) {
@@ -163,6 +159,14 @@ fn write(function: &str, action: &str, resource: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_functions_source_names_its_logical_id() {
+        assert_eq!(function_of("/w/functions/invite-user/src/lib.rs").as_deref(), Some("InviteUserFunction"));
+        assert_eq!(function_of("/w/functions/drift-audit/src/position.rs").as_deref(), Some("DriftAuditFunction"));
+        assert_eq!(function_of("/w/shared/src/reclaim.rs"), None);
+        assert_eq!(function_of("/w/tests/tests/invite_user.rs"), None);
+    }
 
     #[test]
     fn a_transaction_needs_each_items_action_on_its_table() {

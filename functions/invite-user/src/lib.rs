@@ -42,7 +42,7 @@ use shared::identity::Caller;
 use shared::ports::{
     Addition, ContactClaim, ContactKind, Creation, Directory, DirectoryError, NewUser, Reservation, Store,
 };
-use shared::quota::{Allowance, Limit, Quota};
+use shared::quota::Limit;
 use shared::reclaim::{Reclaimed, reclaim};
 use shared::store::contact_key;
 use shared::view::MemberView;
@@ -323,15 +323,7 @@ async fn take_quotas<D: Directory, S: Store>(
     user_id: &UserId,
     now: shared::time::Timestamp,
 ) -> Result<(), ApiError> {
-    match deps.store.take(limits, user_id.as_str(), now).await? {
-        Allowance::Granted => Ok(()),
-        Allowance::Refused { quota: Quota::Invitations { .. }, retry_after_seconds } => {
-            Err(ApiError::InvitationQuota { retry_after_seconds })
-        }
-        Allowance::Refused { quota: Quota::Messages { .. }, retry_after_seconds } => {
-            Err(ApiError::MessageQuota { retry_after_seconds })
-        }
-    }
+    deps.store.take(limits, user_id.as_str(), now).await?.granted()
 }
 
 /// The uses of an invitation that sent nothing, given back; one that cannot be stays

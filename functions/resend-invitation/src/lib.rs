@@ -13,7 +13,8 @@
 //!    and the answer is `429 message-quota` with nothing sent;
 //! 4. `AdminCreateUser` with `MessageAction=RESEND`, sent once (the SDK does not retry it:
 //!    see [`shared::directory`]): when Cognito refuses, the claim is given back, so a retry
-//!    is not refused as too soon, and so is the message's use. When the call goes unanswered the message may have gone
+//!    is not refused as too soon, and so is the message's use. When the call goes
+//!    unanswered the message may have gone
 //!    out, and is taken as sent: the claim stays (no second message within the cooldown,
 //!    which would void the first one's password) and step 5 follows. Should step 5 fail
 //!    too, the attempt is noted and the same request's retry writes the entry and answers
@@ -30,7 +31,6 @@ use shared::http::{RequestMeta, admin_and_target, decide, json};
 use shared::idempotency::{self, IdempotencyKey};
 use shared::identity::Caller;
 use shared::ports::{Cooldown, Directory, Resent, Store};
-use shared::quota::Allowance;
 use shared::time::Timestamp;
 use shared::{ApiError, Deps};
 
@@ -137,9 +137,9 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         .and_then(|phone| Phone::parse(phone).ok())
         .map(|phone| config.limits.message(&phone));
     let message = Vec::from_iter(message);
-    if let Allowance::Refused { retry_after_seconds, .. } = store.take(&message, &entry.id, now).await? {
+    if let Err(refused) = store.take(&message, &entry.id, now).await?.granted() {
         store.release_resend(&member, now).await?;
-        return Err(ApiError::MessageQuota { retry_after_seconds });
+        return Err(refused);
     }
     let refusal = match directory.resend_invitation(&user).await {
         Ok(Resent::Sent) => None,
