@@ -134,8 +134,19 @@ impl ApiError {
             builder = builder.header("retry-after", retry_after_seconds.max(1).to_string());
         }
         let body = serde_json::to_string(&problem).unwrap_or_default();
-        builder.body(Body::Text(body)).unwrap_or_else(|_| Response::new(Body::Empty))
+        let refusal = Refusal { code: self.code(), reason: self.to_string() };
+        let mut response = builder.body(Body::Text(body)).unwrap_or_else(|_| Response::new(Body::Empty));
+        response.extensions_mut().insert(refusal);
+        response
     }
+}
+
+/// Carried by an error's response (never sent), so that the decision log names the refusal
+/// wherever the error became a response.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub reason: String,
 }
 
 /// `outer: inner: innermost`, for the log.

@@ -20,7 +20,8 @@ pub mod pow;
 pub mod quota;
 pub mod reclaim;
 pub mod redact;
-pub mod search;
+pub mod request;
+
 pub mod store;
 pub mod telemetry;
 pub mod time;

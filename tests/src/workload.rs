@@ -15,7 +15,7 @@ use lambda_http::{Body, Request, Response};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 use shared::Deps;
-use shared::domain::AuditAction;
+use shared::domain::{AuditAction, Contact};
 use shared::ports::Directory;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -565,8 +565,7 @@ pub async fn check(stack: &TestStack, done: &[Done], verified: &HashSet<String>)
     for claim in &claims {
         let ok = member_of.get(claim.user_id.as_str()).is_some_and(|m| {
             claim.state == shared::ports::ClaimState::Member
-                && (m.phone.as_deref().map(|p| format!("phone#{p}")) == Some(claim.contact.clone())
-                    || m.email.as_deref().map(|e| format!("email#{e}")) == Some(claim.contact.clone()))
+                && Contact::all_of(m.phone.as_deref(), m.email.as_deref()).contains(&claim.contact)
         });
         if !ok {
             claim_faults.push(format!(
@@ -576,7 +575,7 @@ pub async fn check(stack: &TestStack, done: &[Done], verified: &HashSet<String>)
         }
     }
     for member in &members {
-        for contact in shared::store::DynamoStore::contact_claims_of(member) {
+        for contact in Contact::all_of(member.phone.as_deref(), member.email.as_deref()) {
             if !claims.iter().any(|c| c.contact == contact && c.user_id == member.user_id.as_str()) {
                 claim_faults.push(format!("membership {} holds {contact} without its claim", member.user_id));
             }

@@ -55,7 +55,7 @@ async fn a_user_whose_invitation_holds_a_reservation_is_not_drift() {
     let deps = &stack.deps;
     let user_id = shared::domain::UserId::parse("in-flight-1").unwrap();
     let phone = "+447700900177";
-    let contacts = [shared::store::contact_key("phone", phone)];
+    let contacts = [shared::domain::Contact::Phone(phone.to_owned())];
     let reserved = deps.store.reserve_contacts(&user_id, ACME, &contacts, shared::time::now()).await.unwrap();
     assert_eq!(reserved, shared::ports::Reservation::Reserved);
     deps.directory

@@ -10,7 +10,7 @@ use shared::domain::{AuditAction, MemberStatus, Role};
 use shared::ports::prelude::*;
 
 async fn call(deps: &Deps, request: Request) -> Response<Body> {
-    let response = handle(deps, request).await.expect("the handler answers every request");
+    let response = Box::pin(handle(deps, request)).await.expect("the handler answers every request");
     members_tests::record("POST", "/invitations", &response);
     response
 }
@@ -490,7 +490,8 @@ async fn an_invitation_overtaken_after_its_lease_removes_the_user_it_made() {
     );
     assert!(stack.member(ACME, other_id.as_str()).await.is_some());
     let claims = stack.deps.store.contact_claims().await.unwrap();
-    let phone_claims: Vec<_> = claims.iter().filter(|c| c.contact == format!("phone#{phone}")).collect();
+    let phone_claims: Vec<_> =
+        claims.iter().filter(|c| c.contact == shared::domain::Contact::Phone(phone.to_owned())).collect();
     assert_eq!(phone_claims.len(), 1);
     assert_eq!(phone_claims[0].user_id, other_id.as_str());
 }
@@ -504,7 +505,7 @@ async fn an_invitation_overtaken_after_its_lease_removes_the_user_it_made() {
 async fn an_invitation_that_loses_a_race_to_a_holder_letting_go_tries_again_and_invites() {
     let stack = TestStack::seeded().await;
     let phone = "+447700900106";
-    let contact = shared::store::contact_key("phone", phone);
+    let contact = shared::domain::Contact::Phone(phone.to_owned());
     let holder = shared::domain::UserId::parse("letting-go").unwrap();
     let now = shared::time::now();
     let reserved = stack.deps.store.reserve_contacts(&holder, ACME, std::slice::from_ref(&contact), now).await.unwrap();

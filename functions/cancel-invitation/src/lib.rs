@@ -23,50 +23,29 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::domain::{AuditAction, AuditEntry, Member, UserId};
-use shared::http::{RequestMeta, admin_and_target, decide, no_content};
-use shared::idempotency::{self, IdempotencyKey};
-use shared::identity::Caller;
+use shared::http::no_content;
 use shared::ports::{Directory, Outcome, Receipt, Store};
+use shared::request::{Access, Admitted, Route};
 use shared::{ApiError, Deps};
 
-pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = shared::http::request_meta(&request);
-    Ok(decide("cancel-invitation", &meta, "canceled", authorise_and_cancel(deps, &request, &meta)).await)
-}
+const ROUTE: Route = Route { function: "cancel-invitation", outcome: "canceled", access: Access::Administrator };
 
-async fn authorise_and_cancel<D: Directory, S: Store>(
-    deps: &Deps<D, S>,
-    request: &Request,
-    meta: &RequestMeta,
-) -> Result<Response<Body>, ApiError> {
-    let (caller, target) = admin_and_target(request, &deps.config)?;
-    let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
-    let fingerprint = idempotency::fingerprint(request);
-    let now = deps.config.clock.now();
-    // The 204 is kept under the key by the transaction that commits the cancel itself.
-    let receipt = key.as_ref().map(|key| Receipt {
-        key: key.scoped.clone(),
-        fingerprint: fingerprint.clone(),
-        response: idempotency::stored(&no_content()),
-        now,
-    });
-    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, deps.config.lease, async {
-        match cancel_invitation(deps, &caller, meta, &target, receipt.as_ref()).await {
-            Ok(()) => no_content(),
-            Err(error) => error.into_response(),
-        }
+pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
+    shared::request::mutation(deps, request, ROUTE, async |request: &Admitted<UserId>| {
+        cancel_invitation(deps, request).await.map(|()| no_content())
     })
     .await
 }
 
-/// The rule itself, for a caller already known to be an administrator.
+/// The rule itself, for a request already admitted (an administrator's). The 204 is kept
+/// under the request's idempotency key by the transaction that commits the cancel itself.
 pub async fn cancel_invitation<D: Directory, S: Store>(
     deps: &Deps<D, S>,
-    caller: &Caller,
-    meta: &RequestMeta,
-    target: &UserId,
-    receipt: Option<&Receipt>,
+    request: &Admitted<UserId>,
 ) -> Result<(), ApiError> {
+    let Admitted { caller, target, .. } = request;
+    let receipt = request.receipt(&no_content());
+    let receipt = receipt.as_ref();
     let Deps { directory, store, .. } = deps;
     let Some(member) = store.get_member(&caller.org_id, target).await? else {
         return Err(ApiError::NotFound);
@@ -77,7 +56,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
         store.complete_resend(&member, resent).await?;
     }
     let Some(user) = directory.get_user(target.as_str()).await? else {
-        return finish_without_user(deps, caller, meta, &member, receipt).await;
+        return finish_without_user(deps, request, &member, receipt).await;
     };
     if !user.belongs_to(&caller.org_id) {
         tracing::warn!(cognito_org = ?user.org_id, "membership record and Cognito disagree on the organisation");
@@ -90,7 +69,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
     }
 
     let actor = shared::actor::actor_of(store, caller).await;
-    let entry = AuditEntry::new(AuditAction::CanceledInvite, &actor, meta, &member, deps.config.clock.now());
+    let entry = AuditEntry::new(AuditAction::CanceledInvite, &actor, &request.meta, &member, deps.config.clock.now());
     let disabling = user.enabled;
     if store.mark_cancel_pending(&member, &entry, disabling).await? == Outcome::ConditionFailed {
         return Err(ApiError::NotFound);
@@ -148,8 +127,7 @@ async fn refuse_verified<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Mem
 /// otherwise the membership is a ghost, removed with an entry of its own.
 async fn finish_without_user<D: Directory, S: Store>(
     deps: &Deps<D, S>,
-    caller: &Caller,
-    meta: &RequestMeta,
+    request: &Admitted<UserId>,
     member: &Member,
     receipt: Option<&Receipt>,
 ) -> Result<(), ApiError> {
@@ -160,8 +138,13 @@ async fn finish_without_user<D: Directory, S: Store>(
         }
         None => {
             tracing::warn!("cancelling a membership whose Cognito user is gone");
-            let entry =
-                AuditEntry::new(AuditAction::CanceledInvite, &caller.actor(), meta, member, deps.config.clock.now());
+            let entry = AuditEntry::new(
+                AuditAction::CanceledInvite,
+                &request.caller.actor(),
+                &request.meta,
+                member,
+                deps.config.clock.now(),
+            );
             finish(deps, member, &entry, receipt).await
         }
     }

@@ -37,10 +37,9 @@ use position::{Position, Stage};
 use serde::Serialize;
 use shared::Deps;
 use shared::backfill::{from_position, to_position};
-use shared::domain::{Member, MemberStatus, Role, UserId};
+use shared::domain::{Contact, Member, MemberStatus, Role, UserId};
 use shared::ports::prelude::*;
 use shared::ports::{ClaimState, Directory, DirectoryUser};
-use shared::store::contact_key;
 use shared::time::Timestamp;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -350,12 +349,8 @@ async fn match_group_to_role(deps: &Deps, listed: &Member) -> Result<bool, share
 
 /// Whether an invitation holds a reservation of the user's phone or email for them.
 async fn reserved_for(deps: &Deps, user: &DirectoryUser) -> Result<bool, shared::ApiError> {
-    let contacts = [
-        user.phone.as_deref().map(|p| contact_key("phone", p)),
-        user.email.as_deref().map(|e| contact_key("email", e)),
-    ];
-    for contact in contacts.into_iter().flatten() {
-        if let Some(claim) = deps.store.contact_claim(&contact).await? {
+    for contact in Contact::all_of(user.phone.as_deref(), user.email.as_deref()) {
+        if let Some(claim) = deps.store.claim_of(&contact).await? {
             if claim.user_id == user.username && claim.state == ClaimState::Reserved {
                 return Ok(true);
             }

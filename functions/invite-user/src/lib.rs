@@ -35,16 +35,15 @@ pub mod bootstrap;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
-use shared::domain::{AuditAction, AuditEntry, Email, Member, MemberStatus, PersonName, Phone, Role, UserId};
-use shared::http::{RequestMeta, decide, json, parse_json_body, record_caller, record_target};
-use shared::idempotency::{self, IdempotencyKey};
+use shared::domain::{AuditAction, AuditEntry, Contact, Email, Member, MemberStatus, PersonName, Phone, Role, UserId};
+use shared::http::{RequestMeta, json, parse_json_body};
 use shared::identity::Caller;
 use shared::ports::{
     Addition, ContactClaim, ContactKind, Creation, Directory, DirectoryError, NewUser, Reservation, Store,
 };
 use shared::quota::Limit;
 use shared::reclaim::{Reclaimed, reclaim};
-use shared::store::contact_key;
+use shared::request::{Access, Admitted, Route, Target, record_target};
 use shared::view::MemberView;
 use shared::{ApiError, Deps};
 
@@ -88,39 +87,21 @@ impl Invitation {
     }
 }
 
-pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = shared::http::request_meta(&request);
-    Ok(decide("invite-user", &meta, "invited", authorise_and_invite(deps, &request, &meta)).await)
+const ROUTE: Route = Route { function: "invite-user", outcome: "invited", access: Access::Administrator };
+
+/// What the route acts on: the invitation its body holds, read once the caller is known.
+impl Target for Invitation {
+    fn from_request(request: &Request) -> Result<Self, ApiError> {
+        Invitation::from_request(request)
+    }
 }
 
-async fn authorise_and_invite<D: Directory, S: Store>(
-    deps: &Deps<D, S>,
-    request: &Request,
-    meta: &RequestMeta,
-) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::from_request(request, &deps.config.issuer)?;
-    record_caller(&caller);
-    caller.require_admin(&deps.config.admin_group)?;
-    let invitation = Invitation::from_request(request)?;
-    let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
-    let fingerprint = idempotency::fingerprint(request);
-    // With a key, a retry of the same request must find the user the first attempt
-    // created: derive the id from both (the same key with another body is refused anyway).
-    let user_id = match &key {
-        Some(key) => {
-            let seed = format!("{}\n{fingerprint}", key.scoped);
-            UserId::parse(&uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, seed.as_bytes()).to_string())?
-        }
-        None => UserId::parse(&uuid::Uuid::new_v4().to_string())?,
-    };
-    let now = deps.config.clock.now();
-    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, deps.config.lease, async {
-        match invite(deps, &caller, meta, &invitation, &user_id, now).await {
-            Ok(member) => {
-                json(StatusCode::CREATED, &MemberView::of(&member, true, now, deps.config.invitation_validity))
-            }
-            Err(error) => error.into_response(),
-        }
+pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
+    shared::request::mutation(deps, request, ROUTE, async |request: &Admitted<Invitation>| {
+        // With a key, a retry of the same request finds the user its first attempt created.
+        let user_id = UserId::parse(&request.derived_id().to_string())?;
+        let member = invite(deps, &request.caller, &request.meta, &request.target, &user_id, request.now).await?;
+        Ok(json(StatusCode::CREATED, &MemberView::of(&member, true, request.now, deps.config.invitation_validity)))
     })
     .await
 }
@@ -136,7 +117,7 @@ pub async fn invite<D: Directory, S: Store>(
     now: shared::time::Timestamp,
 ) -> Result<Member, ApiError> {
     record_target(user_id.as_str());
-    let contacts = contact_keys(invitation);
+    let contacts = invitation.contacts();
     if reserve(deps, caller, user_id, &contacts, now).await? == Reservation::Committed {
         // An earlier attempt of this same invitation committed: answer with what it wrote.
         let member = deps
@@ -158,12 +139,11 @@ pub async fn invite<D: Directory, S: Store>(
     Ok(member)
 }
 
-fn contact_keys(invitation: &Invitation) -> Vec<String> {
-    let mut contacts = vec![contact_key("phone", invitation.phone.as_str())];
-    if let Some(email) = &invitation.email {
-        contacts.push(contact_key("email", email.as_str()));
+impl Invitation {
+    /// The phone number and email address the invitation reserves.
+    pub fn contacts(&self) -> Vec<Contact> {
+        Contact::all_of(Some(self.phone.as_str()), self.email.as_ref().map(Email::as_str))
     }
-    contacts
 }
 
 /// Step 1: the contacts, for this invitation alone.
@@ -171,7 +151,7 @@ async fn reserve<D: Directory, S: Store>(
     deps: &Deps<D, S>,
     caller: &Caller,
     user_id: &UserId,
-    contacts: &[String],
+    contacts: &[Contact],
     now: shared::time::Timestamp,
 ) -> Result<Reservation, ApiError> {
     // Another round only after taking over a dead invitation's reservation, or when the
@@ -352,7 +332,7 @@ async fn undo_invitation<D: Directory, S: Store>(
     deps: &Deps<D, S>,
     org_id: &str,
     user_id: &UserId,
-    contacts: &[String],
+    contacts: &[Contact],
     undo: Undo,
 ) {
     if undo == Undo::Nothing {

@@ -9,9 +9,9 @@ use lambda_http::{Body, Error, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::cursor;
 use shared::domain::{AuditAction, AuditEntry, UserId};
-use shared::http::{decide, json, parse_limit, query_parameters, record_caller};
-use shared::identity::Caller;
+use shared::http::{json, parse_limit, query_parameters};
 use shared::ports::{AuditFilter, Store};
+use shared::request::{Access, Admitted, Route, Target};
 use shared::{ApiError, Deps};
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -122,23 +122,35 @@ fn parse_filter(query: &std::collections::HashMap<String, String>) -> Result<Aud
     Ok(AuditFilter { action, target_id })
 }
 
-pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = shared::http::request_meta(&request);
-    Ok(decide("list-audit-log", &meta, "listed", list(deps, &request)).await)
+const ROUTE: Route = Route { function: "list-audit-log", outcome: "listed", access: Access::Administrator };
+
+/// The query string, read once the caller is known to be an administrator.
+#[derive(Debug)]
+pub struct LogQuery {
+    limit: usize,
+    filter: AuditFilter,
+    cursor: Option<String>,
 }
 
-async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::from_request(request, &deps.config.issuer)?;
-    record_caller(&caller);
-    caller.require_admin(&deps.config.admin_group)?;
-    let query = query_parameters(request, &["limit", "cursor", "action", "targetId"])?;
-    let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
-    let filter = parse_filter(&query)?;
-    let before = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id, &filter)).transpose()?;
-    let page = deps.store.audit_page(&caller.org_id, &filter, limit, before.as_deref()).await?;
+impl Target for LogQuery {
+    fn from_request(request: &Request) -> Result<Self, ApiError> {
+        let query = query_parameters(request, &["limit", "cursor", "action", "targetId"])?;
+        let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
+        Ok(Self { limit, filter: parse_filter(&query)?, cursor: query.get("cursor").cloned() })
+    }
+}
+
+pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
+    shared::request::read(deps, request, ROUTE, async |request: &Admitted<LogQuery>| list(deps, request).await).await
+}
+
+async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Admitted<LogQuery>) -> Result<Response<Body>, ApiError> {
+    let Admitted { caller, target: LogQuery { limit, filter, cursor }, .. } = request;
+    let before = cursor.as_deref().map(|raw| decode_cursor(raw, &caller.org_id, filter)).transpose()?;
+    let page = deps.store.audit_page(&caller.org_id, filter, *limit, before.as_deref()).await?;
     let body = LogPage {
         entries: page.entries.iter().map(EntryView::from).collect(),
-        next_cursor: page.next.map(|entry| cursor::encode(&caller.org_id, &Position::new(entry, &filter))),
+        next_cursor: page.next.map(|entry| cursor::encode(&caller.org_id, &Position::new(entry, filter))),
     };
     Ok(json(StatusCode::OK, &body))
 }

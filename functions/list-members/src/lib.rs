@@ -8,11 +8,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::{Deserialize, Serialize};
 use shared::cursor;
-use shared::domain::{ShownStatus, UserId};
-use shared::http::{decide, json, parse_limit, query_parameters, record_caller};
-use shared::identity::Caller;
+use shared::domain::ShownStatus;
+use shared::http::{json, parse_limit, query_parameters};
 use shared::ports::{MemberFilter, PageKey, Search, Store};
-use shared::store::{name_key_suffix, status_prefix};
+use shared::request::{Access, Admitted, Route, Target};
 use shared::view::MemberView;
 use shared::{ApiError, Deps};
 
@@ -60,53 +59,67 @@ fn encode_cursor(org_id: &str, filters: Filters, next: &PageKey) -> String {
 /// listing could have made, or a 400.
 fn decode_cursor(raw: &str, org_id: &str, filters: Filters) -> Result<PageKey, ApiError> {
     let position: Position = cursor::decode(raw, org_id)?;
-    let user_id = UserId::parse(&position.user).map_err(|_| cursor::invalid())?;
+    let after = PageKey { user_id: position.user, sort_key: position.key };
     let same_listing = position.status.as_deref() == filters.status.map(ShownStatus::as_str)
         && position.q.as_deref() == filters.q
-        && position.key.ends_with(&name_key_suffix(&user_id))
-        // A search pages through its term's items, in name order whatever the status.
-        && (filters.q.is_some() || filters.status.is_none_or(|status| position.key.starts_with(&status_prefix(status.stored()))));
+        && after.fits(filters.status, filters.q.is_some());
     if !same_listing {
         return Err(cursor::invalid());
     }
-    Ok(PageKey { user_id: position.user, sort_key: position.key })
+    Ok(after)
+}
+
+const ROUTE: Route = Route { function: "list-members", outcome: "listed", access: Access::Member };
+
+/// The query string, read once the caller is known.
+#[derive(Debug)]
+pub struct MembersQuery {
+    limit: usize,
+    status: Option<ShownStatus>,
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+impl Target for MembersQuery {
+    fn from_request(request: &Request) -> Result<Self, ApiError> {
+        let query = query_parameters(request, &["limit", "cursor", "status", "q"])?;
+        let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
+        let status = match query.get("status").map(String::as_str) {
+            None | Some("") => None,
+            Some(raw) => Some(ShownStatus::parse(raw).ok_or_else(|| {
+                ApiError::BadRequest("status must be \"verified\", \"unverified\" or \"expired\".".into())
+            })?),
+        };
+        // An empty q is no search term (the console leaves it out): refused, as the contract's
+        // 1 to 100 characters say.
+        let q = match query.get("q").map(|raw| raw.trim()) {
+            None => None,
+            Some(raw) if raw.is_empty() || raw.chars().count() > MAX_QUERY || raw.chars().any(char::is_control) => {
+                return Err(ApiError::BadRequest(format!("q must be 1 to {MAX_QUERY} printable characters.")));
+            }
+            Some(raw) => Some(raw.to_owned()),
+        };
+        Ok(Self { limit, status, q, cursor: query.get("cursor").cloned() })
+    }
 }
 
 pub async fn handle<S: Store, D: Send + Sync>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = shared::http::request_meta(&request);
-    Ok(decide("list-members", &meta, "listed", list(deps, &request)).await)
+    shared::request::read(deps, request, ROUTE, async |request: &Admitted<MembersQuery>| list(deps, request).await)
+        .await
 }
 
-async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::from_request(request, &deps.config.issuer)?;
-    record_caller(&caller);
-    let query = query_parameters(request, &["limit", "cursor", "status", "q"])?;
-    let limit = parse_limit(query.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
-    let status = match query.get("status").map(String::as_str) {
-        None | Some("") => None,
-        Some(raw) => Some(ShownStatus::parse(raw).ok_or_else(|| {
-            ApiError::BadRequest("status must be \"verified\", \"unverified\" or \"expired\".".into())
-        })?),
-    };
-    // An empty q is no search term (the console leaves it out): refused, as the contract's
-    // 1 to 100 characters say.
-    let q = match query.get("q").map(|raw| raw.trim()) {
-        None => None,
-        Some(raw) if raw.is_empty() || raw.chars().count() > MAX_QUERY || raw.chars().any(char::is_control) => {
-            return Err(ApiError::BadRequest(format!("q must be 1 to {MAX_QUERY} printable characters.")));
-        }
-        Some(raw) => Some(raw),
-    };
-    let filters = Filters { status, q };
-    let after = query.get("cursor").map(|raw| decode_cursor(raw, &caller.org_id, filters)).transpose()?;
+async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Admitted<MembersQuery>) -> Result<Response<Body>, ApiError> {
+    let Admitted { caller, target: MembersQuery { limit, status, q, cursor }, now, .. } = request;
+    let (limit, status, now) = (*limit, *status, *now);
+    let filters = Filters { status, q: q.as_deref() };
+    let after = cursor.as_deref().map(|raw| decode_cursor(raw, &caller.org_id, filters)).transpose()?;
     let is_admin = caller.is_admin(&deps.config.admin_group);
-    let now = deps.config.clock.now();
     let validity = deps.config.invitation_validity;
     let filter = MemberFilter {
         status,
         lapsed_at: now - validity,
         // A plain member searches by name only: never by a contact they are not shown.
-        search: q.map(|q| Search::new(q, is_admin)),
+        search: q.as_deref().map(|q| Search::new(q, is_admin)),
     };
     let page = deps.store.list_members(&caller.org_id, &filter, limit, after.as_ref()).await?;
     let body = MembersPage {

@@ -27,12 +27,13 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
 use shared::domain::{AuditAction, AuditEntry, Phone, UserId};
-use shared::http::{RequestMeta, admin_and_target, decide, json};
-use shared::idempotency::{self, IdempotencyKey};
-use shared::identity::Caller;
+use shared::http::json;
 use shared::ports::{Cooldown, Directory, Resent, Store};
+use shared::request::{Access, Admitted, Route};
 use shared::time::Timestamp;
 use shared::{ApiError, Deps};
+
+const ROUTE: Route = Route { function: "resend-invitation", outcome: "resent", access: Access::Administrator };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,46 +43,23 @@ pub struct ResendAccepted {
 }
 
 pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request) -> Result<Response<Body>, Error> {
-    let meta = shared::http::request_meta(&request);
-    Ok(decide("resend-invitation", &meta, "resent", authorise_and_resend(deps, &request, &meta)).await)
-}
-
-async fn authorise_and_resend<D: Directory, S: Store>(
-    deps: &Deps<D, S>,
-    request: &Request,
-    meta: &RequestMeta,
-) -> Result<Response<Body>, ApiError> {
-    let (caller, target) = admin_and_target(request, &deps.config)?;
-    let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
-    let now = deps.config.clock.now();
-    let fingerprint = idempotency::fingerprint(request);
-    // With a key, a retry derives the same entry id, and so knows a claim its first attempt
-    // took (and whose answer it never saw) as its own.
-    let entry_id = match &key {
-        Some(key) => {
-            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}\n{fingerprint}", key.scoped).as_bytes())
-        }
-        None => uuid::Uuid::new_v4(),
-    }
-    .to_string();
-    idempotency::once(&deps.store, key.as_ref(), &fingerprint, now, deps.config.lease, async {
-        match resend_invitation(deps, &caller, meta, &target, now, entry_id).await {
-            Ok(accepted) => json(StatusCode::ACCEPTED, &accepted),
-            Err(error) => error.into_response(),
-        }
+    shared::request::mutation(deps, request, ROUTE, async |request: &Admitted<UserId>| {
+        let accepted = resend_invitation(deps, request).await?;
+        Ok(json(StatusCode::ACCEPTED, &accepted))
     })
     .await
 }
 
-/// The rule itself, for a caller already known to be an administrator.
+/// The rule itself, for a request already admitted (an administrator's). The resend's
+/// entry id derives from the request ([`Admitted::derived_id`]): a retry knows a claim
+/// its first attempt took (and whose answer it never saw) as its own.
 pub async fn resend_invitation<D: Directory, S: Store>(
     deps: &Deps<D, S>,
-    caller: &Caller,
-    meta: &RequestMeta,
-    target: &UserId,
-    now: Timestamp,
-    entry_id: String,
+    request: &Admitted<UserId>,
 ) -> Result<ResendAccepted, ApiError> {
+    let Admitted { caller, target, meta, now, .. } = request;
+    let now = *now;
+    let entry_id = request.derived_id().to_string();
     let Deps { directory, store, config } = deps;
     let Some(member) = store.get_member(&caller.org_id, target).await? else {
         return Err(ApiError::NotFound);

@@ -1,7 +1,7 @@
 //! Who holds a phone number or an email address: the [`ContactClaims`] port.
 
 use super::{Outcome, StoreError};
-use crate::domain::UserId;
+use crate::domain::{Contact, UserId};
 use crate::time::Timestamp;
 use std::future::Future;
 
@@ -10,7 +10,7 @@ use std::future::Future;
 /// membership, so of two invitations of one contact only the first to reserve it goes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactClaim {
-    pub contact: String,
+    pub contact: Contact,
     pub user_id: String,
     pub org_id: String,
     pub state: ClaimState,
@@ -41,12 +41,15 @@ pub enum Reservation {
 }
 
 pub trait ContactClaims: Send + Sync {
+    /// Who holds `contact`, if anyone (read consistently).
+    fn claim_of(&self, contact: &Contact) -> impl Future<Output = Result<Option<ContactClaim>, StoreError>> + Send;
+
     /// Reserves every one of `contacts` for `user_id`, all or nothing.
     fn reserve_contacts(
         &self,
         user_id: &UserId,
         org_id: &str,
-        contacts: &[String],
+        contacts: &[Contact],
         now: Timestamp,
     ) -> impl Future<Output = Result<Reservation, StoreError>> + Send;
 
@@ -55,7 +58,7 @@ pub trait ContactClaims: Send + Sync {
     fn release_contacts(
         &self,
         user_id: &UserId,
-        contacts: &[String],
+        contacts: &[Contact],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Removes a reservation whose invitation died, if it is still exactly `stale`.

@@ -1,7 +1,7 @@
 //! The membership records: the [`Members`] port, its pages and filters.
 
-use super::{Receipt, Search, StoreError};
-use crate::domain::{AuditEntry, Member, MemberStatus, ShownStatus, UserId};
+use super::{Receipt, StoreError};
+use crate::domain::{AuditEntry, Member, MemberFilter, UserId};
 use crate::time::Timestamp;
 use std::future::Future;
 
@@ -23,7 +23,9 @@ pub enum Addition {
     ReservationLost,
 }
 
-/// Where a page of members starts: the last row of the page before.
+/// Where a page of members starts: the last row of the page before. Opaque to its
+/// callers, who carry it in a cursor and ask the store whether one read back from a
+/// client could have come from their listing ([`PageKey::fits`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageKey {
     pub user_id: String,
@@ -34,33 +36,6 @@ pub struct PageKey {
 pub struct MemberPage {
     pub members: Vec<Member>,
     pub next: Option<PageKey>,
-}
-
-/// Which members the Members page lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberFilter {
-    pub status: Option<ShownStatus>,
-    /// Invitations last sent at or before this have lapsed: now − the validity.
-    pub lapsed_at: Timestamp,
-    pub search: Option<Search>,
-}
-
-impl MemberFilter {
-    /// Everyone, as at `now`.
-    pub fn all(now: Timestamp, validity: chrono::Duration) -> Self {
-        Self { status: None, lapsed_at: now - validity, search: None }
-    }
-
-    /// The filter itself, as the store's query applies it: the answer's last word.
-    pub fn keeps(&self, member: &Member) -> bool {
-        let lapsed = member.last_invitation_sent_at.is_some_and(|sent| sent <= self.lapsed_at);
-        let shown = match member.status {
-            MemberStatus::Verified => ShownStatus::Verified,
-            MemberStatus::Unverified if lapsed => ShownStatus::Expired,
-            MemberStatus::Unverified => ShownStatus::Unverified,
-        };
-        self.status.is_none_or(|status| status == shown) && self.search.as_ref().is_none_or(|q| q.finds(member))
-    }
 }
 
 /// Whether a resend may go out now, under the cooldown.

@@ -35,7 +35,8 @@ impl From<StoreError> for crate::ApiError {
     }
 }
 
-pub use crate::search::Search;
+pub use crate::domain::MemberFilter;
+pub use crate::domain::search::Search;
 
 /// Everything the functions keep in DynamoDB.
 pub trait Store: Members + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas {}

@@ -7,7 +7,7 @@
 //! existed carry no `state`: they are member claims.
 
 use super::{DynamoStore, Item, conflicted, failed, failed_conditions, is_condition_failure, n, number, s, text};
-use crate::domain::UserId;
+use crate::domain::{Contact, UserId};
 use crate::ports::{ClaimState, ContactClaim, ContactClaims, Outcome, Reservation, StoreError};
 use crate::time::Timestamp;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
@@ -16,13 +16,22 @@ pub const RESERVED: &str = "reserved";
 pub const MEMBER: &str = "member";
 
 /// The claim key of a phone number or email address in the contacts table.
-pub fn contact_key(kind: &str, value: &str) -> String {
-    format!("{kind}#{value}")
+pub fn contact_key(contact: &Contact) -> String {
+    format!("{}#{}", contact.kind(), contact.value())
+}
+
+/// The contact a claim key names.
+fn contact_of(key: &str) -> Option<Contact> {
+    match key.split_once('#')? {
+        ("phone", value) => Some(Contact::Phone(value.to_owned())),
+        ("email", value) => Some(Contact::Email(value.to_owned())),
+        _ => None,
+    }
 }
 
 pub fn claim_from_item(item: &Item) -> Option<ContactClaim> {
     Some(ContactClaim {
-        contact: text(item, "contact")?,
+        contact: contact_of(&text(item, "contact")?)?,
         user_id: text(item, "userId")?,
         org_id: text(item, "orgId").unwrap_or_default(),
         state: match text(item, "state").as_deref() {
@@ -45,7 +54,7 @@ impl ContactClaim {
 
 impl DynamoStore {
     /// The claim of one contact, read consistently.
-    pub async fn contact_claim(&self, contact: &str) -> Result<Option<ContactClaim>, StoreError> {
+    async fn claim_at(&self, contact: &str) -> Result<Option<ContactClaim>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -82,18 +91,22 @@ impl DynamoStore {
 }
 
 impl ContactClaims for DynamoStore {
+    async fn claim_of(&self, contact: &Contact) -> Result<Option<ContactClaim>, StoreError> {
+        self.claim_at(&contact_key(contact)).await
+    }
+
     async fn reserve_contacts(
         &self,
         user_id: &UserId,
         org_id: &str,
-        contacts: &[String],
+        contacts: &[Contact],
         now: Timestamp,
     ) -> Result<Reservation, StoreError> {
         let mut items = Vec::new();
         for contact in contacts {
             let put = Put::builder()
                 .table_name(&self.tables.contacts)
-                .item("contact", s(contact))
+                .item("contact", s(&contact_key(contact)))
                 .item("userId", s(user_id.as_str()))
                 .item("orgId", s(org_id))
                 .item("state", s(RESERVED))
@@ -119,7 +132,7 @@ impl ContactClaims for DynamoStore {
             };
         };
         for index in indexes {
-            let Some(holder) = self.contact_claim(&contacts[index]).await? else {
+            let Some(holder) = self.claim_of(&contacts[index]).await? else {
                 // Released since: whoever held it is gone; the caller may try again.
                 continue;
             };
@@ -133,13 +146,13 @@ impl ContactClaims for DynamoStore {
         Ok(Reservation::Contended)
     }
 
-    async fn release_contacts(&self, user_id: &UserId, contacts: &[String]) -> Result<(), StoreError> {
+    async fn release_contacts(&self, user_id: &UserId, contacts: &[Contact]) -> Result<(), StoreError> {
         for contact in contacts {
             let result = self
                 .client
                 .delete_item()
                 .table_name(&self.tables.contacts)
-                .key("contact", s(contact))
+                .key("contact", s(&contact_key(contact)))
                 .condition_expression("userId = :me AND #state = :reserved")
                 .expression_attribute_names("#state", "state")
                 .expression_attribute_values(":me", s(user_id.as_str()))
@@ -161,7 +174,7 @@ impl ContactClaims for DynamoStore {
         for claim in reservations {
             let update = Update::builder()
                 .table_name(&self.tables.contacts)
-                .key("contact", s(&claim.contact))
+                .key("contact", s(&contact_key(&claim.contact)))
                 .update_expression("SET heldBy = :hold")
                 .condition_expression("userId = :holder AND #state = :reserved AND reservedAt = :at")
                 .expression_attribute_names("#state", "state")
@@ -182,7 +195,7 @@ impl ContactClaims for DynamoStore {
 
     async fn holds(&self, reservations: &[ContactClaim], hold: &str) -> Result<bool, StoreError> {
         for claim in reservations {
-            let held = self.contact_claim(&claim.contact).await?.is_some_and(|now| {
+            let held = self.claim_of(&claim.contact).await?.is_some_and(|now| {
                 now.held_by.as_deref() == Some(hold)
                     && now.user_id == claim.user_id
                     && now.state == ClaimState::Reserved
@@ -200,7 +213,7 @@ impl ContactClaims for DynamoStore {
                 .client
                 .update_item()
                 .table_name(&self.tables.contacts)
-                .key("contact", s(&claim.contact))
+                .key("contact", s(&contact_key(&claim.contact)))
                 .update_expression("REMOVE heldBy")
                 .condition_expression("heldBy = :hold")
                 .expression_attribute_values(":hold", s(hold))
@@ -222,7 +235,7 @@ impl ContactClaims for DynamoStore {
                 .client
                 .delete_item()
                 .table_name(&self.tables.contacts)
-                .key("contact", s(&claim.contact))
+                .key("contact", s(&contact_key(&claim.contact)))
                 .condition_expression("heldBy = :hold")
                 .expression_attribute_values(":hold", s(hold))
                 .send()
@@ -241,7 +254,7 @@ impl ContactClaims for DynamoStore {
             .client
             .delete_item()
             .table_name(&self.tables.contacts)
-            .key("contact", s(&stale.contact))
+            .key("contact", s(&contact_key(&stale.contact)))
             .condition_expression("userId = :holder AND #state = :reserved AND reservedAt = :at")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":holder", s(&stale.user_id))

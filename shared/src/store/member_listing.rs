@@ -2,9 +2,9 @@
 //! by status then name), in the page's order; a search goes to the search table instead
 //! (see [`super::search_index`]).
 
-use super::member_item::{member_from_item, status_prefix};
+use super::member_item::{member_from_item, name_key_suffix, status_prefix};
 use super::{DynamoStore, Item, failed, s, text};
-use crate::domain::ShownStatus;
+use crate::domain::{ShownStatus, UserId};
 use crate::ports::{MemberFilter, MemberPage, PageKey, StoreError};
 use crate::time;
 
@@ -100,5 +100,16 @@ fn read_budget(filter: &MemberFilter, limit: usize) -> usize {
         (limit + 1).max(FILTERED_PAGE_READ)
     } else {
         limit + 1
+    }
+}
+
+impl PageKey {
+    /// Whether a listing of `status` (a search when `searching`) could have made this key:
+    /// its sort key ends with its member's id and, for a status, starts with that status.
+    /// A search pages through its term's items in name order whatever the status.
+    pub fn fits(&self, status: Option<ShownStatus>, searching: bool) -> bool {
+        let Ok(user_id) = UserId::parse(&self.user_id) else { return false };
+        self.sort_key.ends_with(&name_key_suffix(&user_id))
+            && (searching || status.is_none_or(|status| self.sort_key.starts_with(&status_prefix(status.stored()))))
     }
 }

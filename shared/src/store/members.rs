@@ -7,7 +7,7 @@ use super::contacts::{MEMBER, contact_key};
 use super::member_item::{member_from_item, member_item, status_key};
 use super::pending::PENDING;
 use super::{DynamoStore, Item, audit_item, failed, failed_conditions, is_condition_failure, s};
-use crate::domain::{AuditEntry, Member, MemberStatus, UserId};
+use crate::domain::{AuditEntry, Contact, Member, MemberStatus, UserId};
 use crate::ports::{
     Addition, AuditLog, Cooldown, MemberFilter, MemberPage, Members, Outcome, PageKey, Receipt, StoreError,
 };
@@ -22,14 +22,7 @@ impl DynamoStore {
 
     /// The contacts table keys a member holds.
     pub fn contact_claims_of(member: &Member) -> Vec<String> {
-        let mut claims = Vec::new();
-        if let Some(phone) = &member.phone {
-            claims.push(contact_key("phone", phone));
-        }
-        if let Some(email) = &member.email {
-            claims.push(contact_key("email", email));
-        }
-        claims
+        Contact::all_of(member.phone.as_deref(), member.email.as_deref()).iter().map(contact_key).collect()
     }
 
     /// Applies `update` to the membership if `condition` (on `:id`) still holds; when it no

@@ -1,5 +1,5 @@
 //! The search table: `term` + `entry`, one item for each term that finds a member
-//! ([`crate::search::terms`]), in the members' index (names) and in the administrators'
+//! ([`crate::domain::search::terms`]), in the members' index (names) and in the administrators'
 //! (names and contacts). `term` is the organisation, the index and the term; `entry` is the
 //! member's name key, so that one term's items read in the Members page's order. An item
 //! carries what the rule needs (name; in the administrators' index phone and email too) and
@@ -13,9 +13,9 @@
 
 use super::member_item::{member_from_item, name_key};
 use super::{Backfilled, DynamoStore, Item, failed, s, text};
+use crate::domain::search::{Audience, terms};
 use crate::domain::{Member, MemberStatus, Role, UserId};
 use crate::ports::{MemberFilter, MemberPage, PageKey, Search, StoreError};
-use crate::search::{Audience, terms};
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use std::collections::HashMap;
 use std::time::Duration;
