@@ -11,6 +11,8 @@ pub mod directory;
 pub mod disabling;
 pub mod domain;
 pub mod error;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod http;
 pub mod https;
 pub mod idempotency;

@@ -2,7 +2,7 @@
 //!
 //! The SDK's adaptive retry limiter takes a cube root with `f64::powf`, which compiles to a
 //! call to the C library's `pow`: for that one symbol every cold start would map and
-//! relocate libm.so.6 (its pages stay resident, ~0.3 MiB). Defined here, from the `libm`
+//! relocate libm.so.6, whose pages then stay resident. Defined here, from the `libm`
 //! crate (a port of musl's), the linker resolves it inside the executable and drops libm.so
 //! from the binary's needs (`--as-needed`). `make boot-check` fails a bootstrap that still needs
 //! libm.so.6; the tests below hold `pow` to C's results.
