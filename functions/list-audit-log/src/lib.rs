@@ -80,12 +80,10 @@ impl Position {
     }
 }
 
-/// An entry key this log, with these same filters, could have made: a timestamp, `#`, an id.
+/// An entry key this log, with these same filters, could have made.
 fn decode_cursor(raw: &str, org_id: &str, filter: &AuditFilter) -> Result<String, ApiError> {
     let position: Position = cursor::decode(raw, org_id)?;
-    let well_formed = position.entry.split_once('#').is_some_and(|(at, id)| {
-        shared::time::parse(at).is_some() && !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    });
+    let well_formed = AuditEntry::is_entry_key(&position.entry);
     let same_filters = position == Position::new(position.entry.clone(), filter);
     if well_formed && same_filters { Ok(position.entry) } else { Err(cursor::invalid()) }
 }

@@ -68,6 +68,14 @@ impl AuditEntry {
     pub fn entry_key(&self) -> String {
         format!("{}#{}", time::sortable(self.occurred_at), self.id)
     }
+
+    /// Whether `key` has the shape [`AuditEntry::entry_key`] gives (a time, `#`, an id): what
+    /// a cursor read back from a client must carry.
+    pub fn is_entry_key(key: &str) -> bool {
+        key.split_once('#').is_some_and(|(at, id)| {
+            time::parse(at).is_some() && !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    }
 }
 
 #[cfg(test)]
