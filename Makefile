@@ -67,16 +67,16 @@ chromium:
 	fi
 
 dev: tools console-deps build
-	scripts/dev.sh
+	scripts/dev/dev.sh
 
 test: tools console-deps chromium
-	scripts/test.sh
+	scripts/test/test.sh
 
 soak: tools
-	scripts/soak.sh
+	scripts/test/soak.sh
 
 provision: tools build
-	scripts/provision.sh
+	scripts/dev/provision.sh
 
 lint: tools
 	cfn-lint infra/template.yaml
@@ -92,13 +92,13 @@ $(SAM_STAMP): requirements-sam.txt
 	$(call install-venv,$(SAM_VENV))
 
 sam-build: tools $(SAM_STAMP)
-	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/sam-build.sh
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/deploy/sam-build.sh
 
 sam-build-host: tools $(SAM_STAMP)
-	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" ARCH=x86_64 scripts/sam-build.sh
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" ARCH=x86_64 scripts/deploy/sam-build.sh
 
 boot-check: tools build
-	scripts/boot-check.sh
+	scripts/deploy/boot-check.sh
 
 # The first deploy is guided: it asks for ConsoleOrigin (no default) and saves the answers
 # to infra/samconfig.toml, which later deploys read.
@@ -112,19 +112,19 @@ sam-deploy: sam-build
 	cp infra/template.yaml infra/deployed/template.yaml
 
 bootstrap-admin: tools $(SAM_STAMP)
-	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/bootstrap-admin.sh
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/deploy/bootstrap-admin.sh
 
 migrate: tools $(SAM_STAMP)
-	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/migrate.sh
+	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/deploy/migrate.sh
 
 sizes: tools
-	scripts/sizes.sh
+	scripts/bench/sizes.sh
 
 bench: tools
-	scripts/bench.sh
+	scripts/bench/bench.sh
 
 bench-scale: tools
-	scripts/bench-scale.sh
+	scripts/bench/bench-scale.sh
 
 clean:
 	rm -rf target infra/.aws-sam infra/.aws-sam-host

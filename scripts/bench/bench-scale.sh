@@ -3,8 +3,8 @@
 # reconciler passes, at 1 000 and 10 000 members (tests/src/bin/bench-scale.rs says how).
 # Counts, not times: the debug build make test made serves.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
+cd "$(dirname "$0")/../.."
+source scripts/lib/lib.sh
 mkdir -p .local
 cargo build --quiet -p members-tests --bin bench-scale
 trap stop_moto EXIT

@@ -1,7 +1,7 @@
 """make bench: cold start, per-request cost, memory and size of every function beside two
 baselines built with the same release profile (bench-hello: lambda_runtime; bench-echo:
 lambda_http), each release binary started as Lambda starts it, against a local Runtime API
-(scripts/runtime_api.py), in one run, side by side.
+(scripts/lib/runtime_api.py), in one run, side by side.
 
 usage: bench.py RELEASE_DIR ENV_FILE [ROUNDS]
 
@@ -27,11 +27,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
 from boot_check import functions, read_env  # noqa: E402
 from runtime_api import RuntimeApi, lambda_environment  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 MIB = 1024 * 1024
 FIRST_ANSWERS = 9
 

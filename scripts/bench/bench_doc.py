@@ -1,4 +1,4 @@
-"""Writes make bench's output (scripts/bench.py's lines) into docs/performance.md, between
+"""Writes make bench's output (scripts/bench/bench.py's lines) into docs/performance.md, between
 its `<!-- make bench: begin -->` and `<!-- make bench: end -->` markers, with the date."""
 
 import datetime

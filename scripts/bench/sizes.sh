@@ -3,7 +3,7 @@
 # machine and prints each executable's size, beside the arm64 bootstrap `make sam-build`
 # left (the deployable), where there is one. A figure to watch, not a test.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 packages=(); for function in functions/*/; do packages+=(-p "$(basename "$function")"); done
 cargo build --release --quiet "${packages[@]}" --bins
 target_dir="${CARGO_TARGET_DIR:-target}"

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
 from runtime_api import RuntimeApi, lambda_environment  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 GLIBC_MAX = (2, 34)  # provided.al2023
 ELF_MACHINES = {62: "x86_64", 183: "arm64"}
 QEMU = {"arm64": ("/usr/bin/qemu-aarch64-static", "/usr/aarch64-linux-gnu")}

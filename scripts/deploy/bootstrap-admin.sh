@@ -6,11 +6,11 @@
 # for `sam deploy`): the pool and tables come from the stack's outputs. Against a local
 # stack: ENV_FILE=.local/env names its environment instead.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${ORG:?ORG=<organisation id> is required}" "${NAME:?NAME=<full name> is required}" "${PHONE:?PHONE=<E.164 phone> is required}"
 
 COMMAND=bootstrap-admin
-source scripts/stack-env.sh
+source scripts/deploy/stack-env.sh
 args=(--org "$ORG" --name "$NAME" --phone "$PHONE")
 [ -n "${EMAIL:-}" ] && args+=(--email "$EMAIL")
 cargo run --quiet -p invite-user --bin bootstrap-admin -- "${args[@]}"

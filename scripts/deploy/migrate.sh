@@ -5,9 +5,9 @@
 # before the search table get their search terms (shared/src/store/search_index.rs). Run after deploying; run again after a stop to
 # go on from where it stopped. STACK / ENV_FILE as for make bootstrap-admin.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 COMMAND=migrate
-source scripts/stack-env.sh
+source scripts/deploy/stack-env.sh
 mkdir -p .local
 cargo run --quiet -p list-audit-log --bin backfill-org-action -- --position "${POSITION_DIR:-.local}/backfill-org-action.position"
 cargo run --quiet -p list-members --bin backfill-search-terms -- --position "${POSITION_DIR:-.local}/backfill-search-terms.position"

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make sam-build: what `sam build` makes for a deployment, an arm64 `bootstrap` per function
 # under infra/.aws-sam/build/. cargo-lambda cross-compiles with zig; Rust's standard library
-# for aarch64 comes from Debian (scripts/arm64-toolchain.sh installs it), or from rustup's
+# for aarch64 comes from Debian (scripts/deploy/arm64-toolchain.sh installs it), or from rustup's
 # `aarch64-unknown-linux-gnu` target with ARM64_RUST=rustup.
 #
 # make sam-build-host (ARCH=x86_64): the same build of the same template for this machine's
 # architecture, under infra/.aws-sam-host/, for machines without the arm64 library: it proves
 # the SAM and cargo-lambda pipeline (build method, binaries, paths), not the deployable.
 set -euo pipefail
-cd "$(dirname "$0")/../infra"
+cd "$(dirname "$0")/../../infra"
 export SAM_CLI_TELEMETRY=0
 arch="${ARCH:-arm64}"
 case "$arch" in
@@ -25,7 +25,7 @@ if [ "$arch" = arm64 ] && [ "${ARM64_RUST:-debian}" != rustup ]; then
   # Its own target folder: another compiler version would rebuild the host's artefacts.
   # Only cargo and rustc are put first (through links), so that the rest of PATH (the
   # virtual environment's python, which brings zig) stays as it was.
-  toolchain_bin=$(../scripts/arm64-toolchain.sh)
+  toolchain_bin=$(../scripts/deploy/arm64-toolchain.sh)
   links=../.tools/arm64-rust/bin
   mkdir -p "$links"
   for tool in cargo rustc rustdoc; do ln -sfn "$toolchain_bin/$tool" "$links/$tool"; done

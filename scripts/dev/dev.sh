@@ -3,8 +3,8 @@
 # the demo organisations, every function served by `cargo lambda watch`, and in front of
 # them the local HTTP API and the reference console. Ctrl-C stops all.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
+cd "$(dirname "$0")/../.."
+source scripts/lib/lib.sh
 
 MOTO_PORT="${MOTO_PORT:-5005}"
 INVOKE_PORT="${INVOKE_PORT:-9000}"
@@ -33,7 +33,7 @@ devstack up --env-file .local/env
 # The local HTTP API and the reference console, in front of what cargo lambda watch serves.
 set -a; source .local/env; set +a
 export INVOKE_URL="http://$( [[ $INVOKE_ADDRESS == *:* ]] && echo "[$INVOKE_ADDRESS]" || echo "$INVOKE_ADDRESS" ):$INVOKE_PORT"
-cargo run --quiet -p members-tests --bin local-api > .local/local-api.log 2>&1 &
+cargo run --quiet -p members-local --bin local-api > .local/local-api.log 2>&1 &
 LOCAL_API_PID=$!
 trap 'kill $LOCAL_API_PID 2>/dev/null || true; stop_moto' EXIT
 

@@ -2,7 +2,7 @@
 # contract-fuzz.sh): the emulator, provisioned and seeded, the functions under cargo lambda
 # watch (each built first as watch builds it), the local HTTP API and the console, on free
 # loopback ports. Sets env_file, API_URL, CONSOLE_URL; stops all of it on exit.
-source scripts/lib.sh
+source scripts/lib/lib.sh
 mkdir -p .local
 env_file=.local/${LOCAL_STACK_NAME:?}-env
 pids=()

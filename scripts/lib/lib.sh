@@ -33,9 +33,9 @@ start_moto() {
     echo "port $port is already in use on 127.0.0.1: stop what holds it, or set MOTO_PORT" >&2
     return 1
   fi
-  # moto's server, one request at a time (scripts/emulator.py says why).
+  # moto's server, one request at a time (scripts/lib/emulator.py says why).
   MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
-    python scripts/emulator.py 127.0.0.1 "$port" >"$log" 2>&1 &
+    python scripts/lib/emulator.py 127.0.0.1 "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do
@@ -60,5 +60,5 @@ stop_moto() {
 }
 
 devstack() {
-  cargo run --quiet -p members-tests --bin devstack -- "$@"
+  cargo run --quiet -p members-local --bin devstack -- "$@"
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The OpenAPI description checked by a fuzzer nobody here wrote: schemathesis, against a
-# local stack of its own (scripts/local-stack.sh), with the seed's administrator's real ID
+# local stack of its own (scripts/dev/local-stack.sh), with the seed's administrator's real ID
 # token; every phase but the stateful one, a fixed seed. API Gateway answers an undeclared
 # method 404, as the local gateway does, so schemathesis' `unsupported_method` check (it
 # expects 405) is left out.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-LOCAL_STACK_NAME=fuzz source scripts/local-stack.sh
+cd "$(dirname "$0")/../.."
+LOCAL_STACK_NAME=fuzz source scripts/dev/local-stack.sh
 token=$(
   set -a; source "$env_file"; set +a
   python - <<'PY'

@@ -4,8 +4,8 @@
 # WORKLOAD_WORKERS change it). Prints operations, answers by status, and each invariant;
 # then the hostile-input property tests with 10,000 cases per route.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
+cd "$(dirname "$0")/../.."
+source scripts/lib/lib.sh
 mkdir -p .local
 trap stop_moto EXIT
 start_moto "$(free_port)" .local/soak-moto.log

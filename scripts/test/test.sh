@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make test: every check and every test, starting the emulator they need.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
+cd "$(dirname "$0")/../.."
+source scripts/lib/lib.sh
 mkdir -p .local
 
 echo "== cfn-lint infra/template.yaml"
@@ -31,10 +31,10 @@ echo "== infra checks: the SAM transform, IAM against the recorded calls, layout
 python -m pytest -q -p no:cacheprovider tests/infra 2>&1 | tee .local/infra.log || status=$?
 
 echo "== the reference console in a real browser (Debian's chromium, Playwright)"
-scripts/browser-test.sh 2>&1 | tee .local/browser.log || status=$?
+scripts/test/browser-test.sh 2>&1 | tee .local/browser.log || status=$?
 
 echo "== infra/openapi.yaml against the local HTTP API, fuzzed by schemathesis (fixed seed)"
-if scripts/contract-fuzz.sh > .local/fuzz.log 2>&1; then fuzz=passed; else fuzz=failed; status=1; fi
+if scripts/test/contract-fuzz.sh > .local/fuzz.log 2>&1; then fuzz=passed; else fuzz=failed; status=1; fi
 grep -E "generated|Seed|^=+ " .local/fuzz.log | tail -n 3 || true
 echo "schemathesis: $fuzz (log: .local/fuzz.log)"
 

@@ -60,7 +60,7 @@ where
 }
 
 /// A migration's command: `NAME [--position FILE]` (default `.local/NAME.position`), the
-/// tables named by the environment as the functions' are (scripts/migrate.sh fills it from
+/// tables named by the environment as the functions' are (scripts/deploy/migrate.sh fills it from
 /// the deployed stack's outputs, or from `.local/env`). Prints its totals as JSON.
 pub async fn command<F, Fut>(name: &str, page: F) -> std::process::ExitCode
 where

@@ -1,5 +1,5 @@
 """The reference console in a real browser: Debian's chromium driven by Playwright, against
-the local stack scripts/browser-test.sh starts (emulator, seed, functions, local HTTP API,
+the local stack scripts/test/browser-test.sh starts (emulator, seed, functions, local HTTP API,
 console). Elements are found by role and accessible name, as a person finds them."""
 
 import os

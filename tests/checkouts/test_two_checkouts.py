@@ -105,7 +105,7 @@ def checkouts(tmp_path_factory):
     # so that runs do not pile them up on the machine's disk.
     try:
         a, b = clone(base / "a"), clone(base / "b")
-        local_api = b / "tests/src/bin/local-api.rs"
+        local_api = b / "local/src/bin/local-api.rs"
         source = local_api.read_text()
         assert 'println!("reference console on {console_url}");' in source
         local_api.write_text(source.replace(

@@ -2,7 +2,7 @@
 make test's browser and schemathesis runs (.local/*-watch.log: the functions' own JSON log
 lines under cargo lambda watch; .local/*-local-api.log: the local HTTP API). A log keeps a
 phone's last three digits and an email's domain at most (shared/src/redact.rs). Run by
-scripts/test.sh after those runs; alone, it fails for want of logs."""
+scripts/test/test.sh after those runs; alone, it fails for want of logs."""
 
 import json
 import re

@@ -97,7 +97,7 @@ pub fn needs(target: &str, body: &Value) -> Vec<(String, String)> {
     }
 }
 
-/// A test stack's table name (`<prefix>-<LogicalId>`, tests/src/stack.rs) → its logical id.
+/// A test stack's table name (`<prefix>-<LogicalId>`, local/src/stack.rs) → its logical id.
 fn logical(physical: &str) -> String {
     physical.split_once('-').map_or(physical, |(_, logical)| logical).to_owned()
 }

@@ -1,17 +1,17 @@
-//! The local stack and the test harness: every test gets its own user pool and tables on
-//! the shared emulator (named with a fresh prefix), so tests run in parallel unseen by
-//! each other.
+//! The test harness: every test gets its own user pool and tables on the shared emulator
+//! (provisioned by the local environment, `members-local`, under a fresh prefix), so tests
+//! run in parallel unseen by each other; faults injected into the real SDK clients; the
+//! workload and its invariants.
 
 pub mod calls;
 pub mod chaos;
 pub mod faults;
-pub mod gateway;
-pub mod seed;
-pub mod stack;
 pub mod workload;
 
-use aws_config::{BehaviorVersion, SdkConfig};
-pub use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+pub use members_local::{gateway, seed, stack, template_path, workspace_root};
+
+use aws_config::SdkConfig;
+pub use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use lambda_http::{Body, Request, Response};
 use shared::Deps;
 use shared::directory::CognitoDirectory;
@@ -19,11 +19,6 @@ use shared::domain::{AuditAction, AuditEntry, Member, UserId};
 use shared::ports::prelude::*;
 use shared::ports::{Directory, DirectoryUser};
 use shared::store::DynamoStore;
-use std::path::{Path, PathBuf};
-
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
-}
 
 /// `program`, run in the workspace as a developer's shell runs it: the environment cleared
 /// but for the shell's own variables (and `also`). The variables cargo sets for a test
@@ -52,21 +47,10 @@ pub fn as_from_a_shell(program: &str, also: &[&str]) -> std::process::Command {
     command
 }
 
-pub fn template_path() -> PathBuf {
-    workspace_root().join("infra/template.yaml")
-}
-
-/// The SDK configuration from the standard chain, refusing to run without an explicit
-/// endpoint: tests and tools here must never reach a real AWS account by accident.
+/// The emulator's SDK configuration (see [`members_local::emulator_config`]), every call
+/// recorded for the IAM check ([`calls`]).
 pub async fn emulator_config() -> SdkConfig {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok_and(|url| !url.is_empty()),
-        "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator"
-    );
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(calls::recording(shared::https::https_client()))
-        .load()
-        .await
+    members_local::emulator_config_with(calls::recording(shared::https::https_client())).await
 }
 
 pub struct TestStack {
@@ -93,10 +77,10 @@ impl TestStack {
         stack
     }
 
-    /// The same resources, reached through clients that carry `cognito` and `dynamo`
-    /// interceptors (see [`faults`]).
-    pub fn deps_with(&self, cognito: Vec<SharedInterceptor>, dynamo: Vec<SharedInterceptor>) -> Deps {
-        deps_with(&self.sdk, &self.deps, cognito, dynamo)
+    /// Another function instance on the same resources, whose clients may carry faults and
+    /// counters (see [`faults`]): `stack.instance().cognito(fault).dynamo(calls).deps()`.
+    pub fn instance(&self) -> Instance<'_> {
+        Instance { stack: self, cognito: Vec::new(), dynamo: Vec::new() }
     }
 
     /// The same resources, with Cognito reached through `connector` in front of the real
@@ -189,6 +173,31 @@ impl TestStack {
                 return count;
             }
         }
+    }
+}
+
+/// A function instance being built by [`TestStack::instance`].
+pub struct Instance<'a> {
+    stack: &'a TestStack,
+    cognito: Vec<SharedInterceptor>,
+    dynamo: Vec<SharedInterceptor>,
+}
+
+impl Instance<'_> {
+    /// Its Cognito client goes through `interceptor` (in the order given).
+    pub fn cognito(mut self, interceptor: impl Intercept + 'static) -> Self {
+        self.cognito.push(SharedInterceptor::new(interceptor));
+        self
+    }
+
+    /// Its DynamoDB client goes through `interceptor` (in the order given).
+    pub fn dynamo(mut self, interceptor: impl Intercept + 'static) -> Self {
+        self.dynamo.push(SharedInterceptor::new(interceptor));
+        self
+    }
+
+    pub fn deps(self) -> Deps {
+        deps_with(&self.stack.sdk, &self.stack.deps, self.cognito, self.dynamo)
     }
 }
 

@@ -221,8 +221,7 @@ pub async fn run(stack: &TestStack, settings: Settings) -> Report {
         let dynamo = RandomFaults::new(settings.seed ^ (2 * instance as u64 + 2) << 8, settings.fault_rate);
         faults.push(cognito.clone());
         faults.push(dynamo.clone());
-        let mut deps =
-            stack.deps_with(vec![crate::SharedInterceptor::new(cognito)], vec![crate::SharedInterceptor::new(dynamo)]);
+        let mut deps = stack.instance().cognito(cognito).dynamo(dynamo).deps();
         if settings.death_rate > 0.0 {
             deps.config.lease = DEATH_LEASE;
         }

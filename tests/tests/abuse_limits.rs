@@ -6,7 +6,7 @@
 use lambda_http::{Body, Request, Response};
 use members_tests::faults::{Answer, Calls, Fault, When};
 use members_tests::seed::{ACME, ACME_INVITEE, GLOBEX, GLOBEX_ADMIN};
-use members_tests::{SharedInterceptor, TestStack, fixture_with, json_body, retarget};
+use members_tests::{TestStack, fixture_with, json_body, retarget};
 use shared::Deps;
 use shared::ports::prelude::*;
 use shared::quota::{Allowance, Limits, Quota};
@@ -84,7 +84,7 @@ async fn stack_with(limits: Limits) -> (TestStack, Deps, Calls) {
     let mut stack = TestStack::seeded().await;
     stack.deps.config.limits = limits;
     let cognito = Calls::new();
-    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![]);
+    let deps = stack.instance().cognito(cognito.clone()).deps();
     (stack, deps, cognito)
 }
 
@@ -128,7 +128,7 @@ async fn a_number_gets_at_most_its_messages_a_day_whoever_sends_them() {
         stack_with(Limits { invitations_per_org_per_hour: 100, messages_per_number_per_day: 3 }).await;
     stack.deps.config.resend_cooldown = std::time::Duration::ZERO;
     let cognito = Calls::new();
-    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![]);
+    let deps = stack.instance().cognito(cognito.clone()).deps();
     let number = phone(42);
 
     // Invite, cancel, invite again: two messages. Then another organisation: three.
@@ -181,7 +181,7 @@ async fn a_resend_uses_one_of_the_numbers_messages_and_a_refused_one_keeps_the_c
         stack_with(Limits { invitations_per_org_per_hour: 100, messages_per_number_per_day: 2 }).await;
     stack.deps.config.resend_cooldown = std::time::Duration::ZERO;
     let cognito = Calls::new();
-    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![]);
+    let deps = stack.instance().cognito(cognito.clone()).deps();
 
     assert_eq!(resend(&deps, resending(ACME_INVITEE.user_id, 1)).await.status(), 202);
     assert_eq!(cognito.count("AdminCreateUser"), 1);
@@ -320,12 +320,12 @@ async fn taking_is_idempotent_for_one_id_and_all_or_nothing_across_two_logs() {
 #[tokio::test]
 async fn what_cognito_did_not_send_is_given_back() {
     let (stack, _, _) = stack_with(Limits { invitations_per_org_per_hour: 1, messages_per_number_per_day: 1 }).await;
-    let refusing = stack.deps_with(
-        vec![SharedInterceptor::new(
+    let refusing = stack
+        .instance()
+        .cognito(
             Answer::error("AdminCreateUser", 400, "InvalidParameterException", "Invalid phone number format.").once(),
-        )],
-        vec![],
-    );
+        )
+        .deps();
     let number = phone(900);
 
     let refused = invite(&refusing, invitation(INITECH, &number, 1)).await;
@@ -342,10 +342,8 @@ async fn what_cognito_did_not_send_is_given_back() {
 async fn when_the_limits_cannot_be_read_nothing_is_sent_and_the_contact_is_free() {
     let (stack, _, _) = stack_with(Limits::default()).await;
     let cognito = Calls::new();
-    let failing = stack.deps_with(
-        vec![SharedInterceptor::new(cognito.clone())],
-        vec![SharedInterceptor::new(Fault::new("BatchGetItem", When::BeforeSending, 10))],
-    );
+    let failing =
+        stack.instance().cognito(cognito.clone()).dynamo(Fault::new("BatchGetItem", When::BeforeSending, 10)).deps();
     let number = phone(901);
 
     let response = invite(&failing, invitation(INITECH, &number, 1)).await;

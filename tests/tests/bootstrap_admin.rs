@@ -114,7 +114,7 @@ async fn the_operators_script_bootstraps_and_then_refuses_a_second_time() {
     std::fs::write(&env_file, stack.provisioned.env_file()).unwrap();
     let run = |phone: &str| {
         let mut command = members_tests::as_from_a_shell("bash", &[]);
-        command.arg("scripts/bootstrap-admin.sh");
+        command.arg("scripts/deploy/bootstrap-admin.sh");
         command.env("ENV_FILE", &env_file).env("ORG", ORG).env("NAME", "Nora Founder").env("PHONE", phone);
         command.output().expect("bash runs the script")
     };
@@ -168,7 +168,7 @@ async fn the_operators_script_reads_every_variable_from_the_stacks_outputs() {
     // An operator's shell: credentials, region and endpoint, nothing of the functions' own.
     let operator = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
     let mut command = members_tests::as_from_a_shell("bash", &operator);
-    command.arg("scripts/bootstrap-admin.sh");
+    command.arg("scripts/deploy/bootstrap-admin.sh");
     command.env("PATH", format!("{}:{}", stub.display(), std::env::var("PATH").unwrap()));
     command.env("ORG", "org-from-outputs").env("NAME", "Nora Founder").env("PHONE", "+447700900806");
     let output = command.output().expect("bash runs the script");

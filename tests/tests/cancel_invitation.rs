@@ -7,7 +7,7 @@ use members_tests::seed::{
     ACME, ACME_ADMIN, ACME_INVITEE, ACME_INVITEE_2, ACME_INVITEE_3, ACME_VERIFIED, DEMO_PASSWORD, GLOBEX, GLOBEX_ADMIN,
     GLOBEX_INVITEE,
 };
-use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body, retarget};
+use members_tests::{TestStack, fixture, fixture_with, json_body, retarget};
 use shared::Deps;
 use shared::domain::{AuditAction, MemberStatus};
 
@@ -202,7 +202,7 @@ async fn an_invitee_who_verifies_during_the_cancel_is_kept_and_enabled() {
         .join()
         .unwrap();
     });
-    let deps = stack.deps_with(vec![SharedInterceptor::new(confirm_now)], vec![]);
+    let deps = stack.instance().cognito(confirm_now).deps();
 
     let response = call(&deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
 
@@ -219,7 +219,7 @@ async fn an_invitee_who_verifies_during_the_cancel_is_kept_and_enabled() {
 async fn when_the_audit_write_fails_after_the_delete_the_retry_finishes_the_job() {
     let stack = TestStack::seeded().await;
     let fault = Fault::new("TransactWriteItems", When::BeforeSending, 1);
-    let failing = stack.deps_with(vec![], vec![SharedInterceptor::new(fault.clone())]);
+    let failing = stack.instance().dynamo(fault.clone()).deps();
 
     let first = call(&failing, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
 
@@ -249,7 +249,7 @@ async fn when_the_audit_write_fails_after_the_delete_the_retry_finishes_the_job(
 async fn when_the_transaction_commits_but_its_answer_is_lost_its_entry_says_so() {
     let stack = TestStack::seeded().await;
     let fault = Fault::new("TransactWriteItems", When::AfterServerAnswered, 1);
-    let failing = stack.deps_with(vec![], vec![SharedInterceptor::new(fault)]);
+    let failing = stack.instance().dynamo(fault).deps();
 
     let first = call(&failing, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
     let second = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
@@ -263,7 +263,7 @@ async fn when_the_transaction_commits_but_its_answer_is_lost_its_entry_says_so()
 async fn when_the_delete_fails_the_invitee_is_left_as_found() {
     let stack = TestStack::seeded().await;
     let fault = Fault::new("AdminDeleteUser", When::BeforeSending, 1);
-    let failing = stack.deps_with(vec![SharedInterceptor::new(fault)], vec![]);
+    let failing = stack.instance().cognito(fault).deps();
 
     let first = call(&failing, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
 
@@ -283,7 +283,7 @@ async fn when_the_delete_fails_the_invitee_is_left_as_found() {
 async fn when_the_delete_succeeds_but_its_answer_is_lost_the_retry_finishes_the_job() {
     let stack = TestStack::seeded().await;
     let fault = Fault::new("AdminDeleteUser", When::AfterServerAnswered, 1);
-    let failing = stack.deps_with(vec![SharedInterceptor::new(fault)], vec![]);
+    let failing = stack.instance().cognito(fault).deps();
 
     let first = call(&failing, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
     let second = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
@@ -363,8 +363,7 @@ impl std::io::Write for LogLines {
 #[tokio::test]
 async fn an_aws_failure_goes_to_the_log_with_the_request_id_and_never_to_the_body() {
     let stack = TestStack::seeded().await;
-    let failing =
-        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+    let failing = stack.instance().dynamo(Fault::new("TransactWriteItems", When::BeforeSending, 1)).deps();
     let lines = LogLines::default();
     let writer = lines.clone();
     let _logging = tracing::subscriber::set_default(shared::telemetry::subscriber(move || writer.clone()));
@@ -396,12 +395,11 @@ async fn an_aws_failure_goes_to_the_log_with_the_request_id_and_never_to_the_bod
 async fn two_requests_never_send_the_same_transaction_token() {
     let stack = TestStack::seeded().await;
     // The first cancel dies after deleting the Cognito user: its entry is pending.
-    let dies =
-        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+    let dies = stack.instance().dynamo(Fault::new("TransactWriteItems", When::BeforeSending, 1)).deps();
     let first = call(&dies, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
     assert_problem(&first, 503, "unavailable");
     let calls = members_tests::faults::Calls::new();
-    let watched = stack.deps_with(vec![], vec![SharedInterceptor::new(calls.clone())]);
+    let watched = stack.instance().dynamo(calls.clone()).deps();
 
     let (a, b) = tokio::join!(
         Box::pin(call(&watched, fixture("cancel-invitation/admin-cancels-unverified.json"))),
@@ -488,8 +486,7 @@ async fn disable_by_hand(stack: &TestStack, user_id: &str) {
 async fn every_way_out_after_the_disable_enables_the_invitee_again() {
     let stack = TestStack::seeded().await;
     // The first AdminGetUser reads Carol; the second, after the disable, fails.
-    let failing =
-        stack.deps_with(vec![SharedInterceptor::new(Fault::after("AdminGetUser", When::BeforeSending, 1, 1))], vec![]);
+    let failing = stack.instance().cognito(Fault::after("AdminGetUser", When::BeforeSending, 1, 1)).deps();
 
     let response = call(&failing, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
 
@@ -503,13 +500,11 @@ async fn every_way_out_after_the_disable_enables_the_invitee_again() {
 #[tokio::test]
 async fn a_verified_invitee_left_disabled_by_a_dead_cancel_is_enabled_by_the_next_one() {
     let stack = TestStack::seeded().await;
-    let dies = stack.deps_with(
-        vec![
-            SharedInterceptor::new(Fault::after("AdminGetUser", When::BeforeSending, 1, 1)),
-            SharedInterceptor::new(Fault::new("AdminEnableUser", When::BeforeSending, 1)),
-        ],
-        vec![],
-    );
+    let dies = stack
+        .instance()
+        .cognito(Fault::after("AdminGetUser", When::BeforeSending, 1, 1))
+        .cognito(Fault::new("AdminEnableUser", When::BeforeSending, 1))
+        .deps();
     let first = call(&dies, fixture("cancel-invitation/admin-cancels-unverified.json")).await;
     assert_problem(&first, 503, "unavailable");
     assert!(!stack.cognito_user(ACME_INVITEE.user_id).await.unwrap().enabled, "left disabled");

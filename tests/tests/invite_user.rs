@@ -4,7 +4,7 @@ use invite_user::handle;
 use lambda_http::{Body, Request, Response};
 use members_tests::faults::{Answer, Calls, Fault, When};
 use members_tests::seed::{ACME, ACME_ADMIN, GLOBEX};
-use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
+use members_tests::{TestStack, fixture, fixture_with, json_body};
 use shared::Deps;
 use shared::domain::{AuditAction, MemberStatus, Role};
 use shared::ports::prelude::*;
@@ -75,7 +75,7 @@ async fn an_admin_invites_a_member() {
 async fn the_invitation_goes_out_by_sms_and_by_email_where_one_is_given() {
     let stack = TestStack::seeded().await;
     let cognito = Calls::new();
-    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![]);
+    let deps = stack.instance().cognito(cognito.clone()).deps();
 
     let with_email = call(&deps, fixture("invite-user/admin-invites-member.json")).await;
     let without = call(&deps, fixture("invite-user/admin-invites-admin.json")).await;
@@ -159,7 +159,7 @@ async fn only_an_authenticated_admin_may_invite() {
 async fn a_repeat_with_the_same_idempotency_key_replays_and_sends_nothing() {
     let stack = TestStack::seeded().await;
     let cognito_calls = Calls::new();
-    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito_calls.clone())], vec![]);
+    let deps = stack.instance().cognito(cognito_calls.clone()).deps();
 
     let first = call(&deps, fixture("invite-user/with-idempotency-key.json")).await;
     let again = call(&deps, fixture("invite-user/with-idempotency-key.json")).await;
@@ -203,7 +203,7 @@ async fn an_invitation_whose_answer_is_lost_is_not_sent_again_and_commits() {
 #[tokio::test]
 async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() {
     let stack = TestStack::seeded().await;
-    let failing = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))]);
+    let failing = stack.instance().dynamo(Fault::invitation_commit(When::BeforeSending)).deps();
 
     let first = call(&failing, fixture("invite-user/admin-invites-member.json")).await;
 
@@ -221,15 +221,12 @@ async fn when_the_records_cannot_be_written_the_cognito_user_is_removed_again() 
 async fn an_exhausted_delivery_quota_is_said_as_such_and_changes_nothing() {
     let stack = TestStack::seeded().await;
     let before = invited_entries(&stack).await;
-    let quota = stack.deps_with(
-        vec![SharedInterceptor::new(Answer::error(
+    let quota = stack.instance().cognito(Answer::error(
             "AdminCreateUser",
             400,
             "LimitExceededException",
             "Exceeded daily email limit for the operation or the account. If a higher limit is required, please configure your user pool to use your own Amazon SES configuration for sending email.",
-        ))],
-        vec![],
-    );
+        )).deps();
 
     let refused = call(&quota, fixture("invite-user/admin-invites-member.json")).await;
 
@@ -245,11 +242,12 @@ async fn an_exhausted_delivery_quota_is_said_as_such_and_changes_nothing() {
 #[tokio::test]
 async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_lapses_then_is_taken_over() {
     let stack = TestStack::seeded().await;
-    let failing = stack.deps_with(
-        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
+    let failing = stack
+        .instance()
+        .cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 1))
         // The reservation and the limits' uses go through; the membership's transaction does not.
-        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
-    );
+        .dynamo(Fault::invitation_commit(When::BeforeSending))
+        .deps();
 
     // The reservation goes through; the membership's transaction does not; nor does the undo.
     let first = call(&failing, fixture("invite-user/admin-invites-member.json")).await;
@@ -276,14 +274,15 @@ async fn when_the_undo_fails_too_the_contact_stays_reserved_until_its_lease_laps
 async fn with_an_idempotency_key_a_retry_after_a_crash_finds_the_same_user() {
     let stack = TestStack::seeded().await;
     // The first attempt dies between Cognito and DynamoDB, unable to clean up.
-    let failing = stack.deps_with(
-        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
-    );
+    let failing = stack
+        .instance()
+        .cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 1))
+        .dynamo(Fault::invitation_commit(When::BeforeSending))
+        .deps();
     let first = call(&failing, fixture("invite-user/with-idempotency-key.json")).await;
     assert_problem(&first, 503, "unavailable");
     let cognito_calls = Calls::new();
-    let deps = stack.deps_with(vec![SharedInterceptor::new(cognito_calls.clone())], vec![]);
+    let deps = stack.instance().cognito(cognito_calls.clone()).deps();
 
     let retry = call(&deps, fixture("invite-user/with-idempotency-key.json")).await;
 
@@ -346,7 +345,7 @@ async fn concurrent_invitations_of_one_phone_make_one_member() {
 async fn invitees_are_created_with_verified_contacts_and_no_forced_alias() {
     let stack = TestStack::seeded().await;
     let calls = Calls::new();
-    let deps = stack.deps_with(vec![SharedInterceptor::new(calls.clone())], vec![]);
+    let deps = stack.instance().cognito(calls.clone()).deps();
 
     let response = call(&deps, fixture("invite-user/admin-invites-member.json")).await;
 
@@ -370,10 +369,7 @@ async fn invitees_are_created_with_verified_contacts_and_no_forced_alias() {
 async fn the_admin_group_is_granted_only_after_the_membership_commits() {
     let stack = TestStack::seeded().await;
     let calls = Calls::new();
-    let failing = stack.deps_with(
-        vec![SharedInterceptor::new(calls.clone())],
-        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
-    );
+    let failing = stack.instance().cognito(calls.clone()).dynamo(Fault::invitation_commit(When::BeforeSending)).deps();
 
     let first = call(&failing, fixture("invite-user/admin-invites-admin.json")).await;
 
@@ -393,13 +389,12 @@ async fn the_admin_group_is_granted_only_after_the_membership_commits() {
 async fn an_unknown_outcome_deletes_nothing_and_the_retry_completes_it() {
     let stack = TestStack::seeded().await;
     let calls = Calls::new();
-    let blind = stack.deps_with(
-        vec![SharedInterceptor::new(calls.clone())],
-        vec![
-            SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending)),
-            SharedInterceptor::new(Fault::new("GetItem", When::BeforeSending, 100)),
-        ],
-    );
+    let blind = stack
+        .instance()
+        .cognito(calls.clone())
+        .dynamo(Fault::invitation_commit(When::BeforeSending))
+        .dynamo(Fault::new("GetItem", When::BeforeSending, 100))
+        .deps();
 
     let first = call(&blind, fixture("invite-user/with-idempotency-key.json")).await;
 
@@ -419,10 +414,11 @@ async fn an_unknown_outcome_deletes_nothing_and_the_retry_completes_it() {
 #[tokio::test]
 async fn the_same_key_with_another_body_never_reaches_the_first_ones_user() {
     let stack = TestStack::seeded().await;
-    let failing = stack.deps_with(
-        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
-    );
+    let failing = stack
+        .instance()
+        .cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 1))
+        .dynamo(Fault::invitation_commit(When::BeforeSending))
+        .deps();
     let first = call(&failing, fixture("invite-user/with-idempotency-key.json")).await;
     assert_problem(&first, 503, "unavailable");
     let left = stack.users_with_phone("+447700900108").await;
@@ -476,7 +472,7 @@ async fn an_invitation_overtaken_after_its_lease_removes_the_user_it_made() {
         .unwrap();
     });
     // The slow invitation's one AdminCreateUser runs the other one first.
-    let slow = stack.deps_with(vec![SharedInterceptor::new(overtake)], vec![]);
+    let slow = stack.instance().cognito(overtake).deps();
 
     let response = call(&slow, fixture("invite-user/admin-invites-member.json")).await;
 
@@ -526,7 +522,7 @@ async fn an_invitation_that_loses_a_race_to_a_holder_letting_go_tries_again_and_
         .unwrap();
     });
     let dynamo = Calls::new();
-    let racing = stack.deps_with(vec![], vec![SharedInterceptor::new(let_go), SharedInterceptor::new(dynamo.clone())]);
+    let racing = stack.instance().dynamo(let_go).dynamo(dynamo.clone()).deps();
 
     let response = call(&racing, fixture("invite-user/admin-invites-member.json")).await;
 
@@ -542,10 +538,11 @@ async fn an_invitation_that_loses_a_race_to_a_holder_letting_go_tries_again_and_
 #[tokio::test]
 async fn an_invitee_signing_in_while_their_dead_invitation_is_taken_over_is_enabled_again_and_kept() {
     let stack = TestStack::seeded().await;
-    let failing = stack.deps_with(
-        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
-    );
+    let failing = stack
+        .instance()
+        .cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 1))
+        .dynamo(Fault::invitation_commit(When::BeforeSending))
+        .deps();
     assert_problem(&call(&failing, fixture("invite-user/admin-invites-member.json")).await, 503, "unavailable");
     let stranded = stack.users_with_phone("+447700900106").await.remove(0).username;
 
@@ -571,8 +568,7 @@ async fn an_invitee_signing_in_while_their_dead_invitation_is_taken_over_is_enab
         .unwrap();
     });
     let cognito = Calls::new();
-    let racing =
-        stack.deps_with(vec![SharedInterceptor::new(signs_in), SharedInterceptor::new(cognito.clone())], vec![]);
+    let racing = stack.instance().cognito(signs_in).cognito(cognito.clone()).deps();
     let new_id = shared::domain::UserId::parse("dora-too-late").unwrap();
     let result = invite_after_the_lease(&stack, &racing, &new_id).await;
 

@@ -4,7 +4,7 @@ use lambda_http::{Body, Request, Response};
 use list_audit_log::handle;
 use members_tests::faults::Calls;
 use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, GLOBEX};
-use members_tests::{SharedInterceptor, TestStack, fixture, json_body, with_query};
+use members_tests::{TestStack, fixture, json_body, with_query};
 use serde_json::Value;
 use shared::Deps;
 use shared::domain::{AuditAction, AuditEntry};
@@ -105,7 +105,7 @@ async fn a_few_hundred_entries_page_completely_newest_first_one_query_a_page() {
         }
     }
     let dynamo = Calls::new();
-    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(dynamo.clone())]);
+    let deps = stack.instance().dynamo(dynamo.clone()).deps();
 
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -154,7 +154,7 @@ async fn an_entry_once_written_is_never_overwritten() {
 async fn the_log_and_the_members_page_ask_for_consistent_reads() {
     let stack = TestStack::seeded().await;
     let calls = members_tests::faults::Calls::new();
-    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(calls.clone())]);
+    let deps = stack.instance().dynamo(calls.clone()).deps();
 
     let log = list_audit_log::handle(&deps, fixture("list-audit-log/admin-reads-log.json")).await.unwrap();
     let members = list_members::handle(&deps, fixture("list-members/admin-lists.json")).await.unwrap();
@@ -179,7 +179,7 @@ async fn the_log_filters_by_action_and_by_member_also_after_a_cancel() {
         .unwrap();
     assert_eq!(canceled.status(), 204);
     let dynamo = Calls::new();
-    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(dynamo.clone())]);
+    let deps = stack.instance().dynamo(dynamo.clone()).deps();
     let actions = |body: &Value| -> Vec<String> {
         body["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
     };
@@ -242,7 +242,7 @@ async fn filtered_pages_follow_their_cursor_and_refuse_another_filters() {
     }
     canceled.reverse();
     let dynamo = Calls::new();
-    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(dynamo.clone())]);
+    let deps = stack.instance().dynamo(dynamo.clone()).deps();
     let case = "list-audit-log/admin-reads-log.json";
 
     let mut seen = Vec::new();
@@ -366,7 +366,7 @@ async fn the_operators_migrate_script_backfills_and_a_second_run_changes_nothing
     std::fs::create_dir_all(&positions).unwrap();
     let run = || {
         let mut command = members_tests::as_from_a_shell("bash", &[]);
-        command.arg("scripts/migrate.sh").env("ENV_FILE", &env_file).env("POSITION_DIR", &positions);
+        command.arg("scripts/deploy/migrate.sh").env("ENV_FILE", &env_file).env("POSITION_DIR", &positions);
         command.output().expect("bash runs the script")
     };
     // One totals line a migration: the Log's action, then the search terms.

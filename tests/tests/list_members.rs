@@ -4,7 +4,7 @@ use lambda_http::{Body, Request, Response};
 use list_members::handle;
 use members_tests::faults::Calls;
 use members_tests::seed::{ACME, ACME_INVITEE, ACME_INVITEE_2, GLOBEX};
-use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body, with_query};
+use members_tests::{TestStack, fixture, fixture_with, json_body, with_query};
 use serde_json::Value;
 use shared::Deps;
 use shared::domain::{Member, MemberStatus, Role, UserId};
@@ -169,7 +169,7 @@ async fn a_search_costs_what_it_finds() {
     let stack = TestStack::empty().await;
     let members = put_members(&stack, ACME, 300).await;
     let dynamo = Calls::new();
-    let deps = stack.deps_with(vec![], vec![SharedInterceptor::new(dynamo.clone())]);
+    let deps = stack.instance().dynamo(dynamo.clone()).deps();
     let admin = "list-members/admin-lists.json";
     for q in ["zzz", "person9999", "+1 555", "5559", "ann zzzz", "@"] {
         dynamo.reset();
@@ -383,8 +383,7 @@ async fn put_members(stack: &TestStack, org_id: &str, count: usize) -> Vec<Membe
 /// the `BatchGetItem` of the memberships it found).
 async fn walk(stack: &TestStack, case: &str, limit: usize, filters: &[(&str, &str)]) -> Vec<Vec<(String, String)>> {
     let (cognito, dynamo) = (Calls::new(), Calls::new());
-    let deps =
-        stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![SharedInterceptor::new(dynamo.clone())]);
+    let deps = stack.instance().cognito(cognito.clone()).dynamo(dynamo.clone()).deps();
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

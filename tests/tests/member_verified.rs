@@ -65,8 +65,7 @@ async fn an_unknown_user_or_another_trigger_changes_nothing() {
 #[tokio::test]
 async fn a_dynamodb_failure_never_fails_the_sign_in() {
     let stack = TestStack::seeded().await;
-    let failing =
-        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("UpdateItem", When::BeforeSending, 1))]);
+    let failing = stack.instance().dynamo(Fault::new("UpdateItem", When::BeforeSending, 1)).deps();
     let sent = event("invitee-confirms");
 
     let returned = trigger(&failing.store, sent.clone()).await;
@@ -85,7 +84,7 @@ async fn the_whole_trigger_is_bounded_not_each_call() {
     let slow = |operation| {
         SharedInterceptor::new(members_tests::faults::Before::new(operation, move || std::thread::sleep(each)))
     };
-    let deps = stack.deps_with(vec![], vec![slow("GetItem"), slow("UpdateItem")]);
+    let deps = stack.instance().dynamo(slow("GetItem")).dynamo(slow("UpdateItem")).deps();
     let sent = event("invitee-signs-in");
 
     let marked = member_verified::within_budget(&deps.store, &sent).await;

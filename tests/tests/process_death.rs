@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use members_tests::faults::Death;
 use members_tests::seed::ACME;
 use members_tests::workload::{self, Done};
-use members_tests::{SharedInterceptor, TestStack, fixture_with, retarget};
+use members_tests::{TestStack, fixture_with, retarget};
 use shared::Deps;
 use std::time::Duration;
 
@@ -22,9 +22,7 @@ fn with_lease(mut deps: Deps) -> Deps {
 }
 
 fn dying(stack: &TestStack, death: &Death) -> Deps {
-    with_lease(
-        stack.deps_with(vec![SharedInterceptor::new(death.clone())], vec![SharedInterceptor::new(death.clone())]),
-    )
+    with_lease(stack.instance().cognito(death.clone()).dynamo(death.clone()).deps())
 }
 
 fn invitation(n: usize) -> Request {

@@ -5,7 +5,7 @@
 use members_tests::faults::{Fault, When};
 use members_tests::seed::{ACME, ACME_INVITEE, ACME_INVITEE_2, ACME_INVITEE_3, DEMO_PASSWORD, GLOBEX, GLOBEX_INVITEE};
 use members_tests::workload::{self, Settings};
-use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with};
+use members_tests::{TestStack, fixture, fixture_with};
 use reconciler::{Repaired, reconcile};
 use shared::domain::AuditAction;
 use shared::ports::prelude::*;
@@ -16,34 +16,32 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
     let stack = TestStack::seeded().await;
     let deps = &stack.deps;
     // A cancel of Carol died after deleting her, before its transaction.
-    let dies =
-        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+    let dies = stack.instance().dynamo(Fault::new("TransactWriteItems", When::BeforeSending, 1)).deps();
     Box::pin(cancel_invitation::handle(&dies, fixture("cancel-invitation/admin-cancels-unverified.json")))
         .await
         .unwrap();
     // A cancel of Dan died after disabling him.
-    let dies = stack.deps_with(
-        vec![
-            SharedInterceptor::new(Fault::after("AdminGetUser", When::BeforeSending, 1, 1)),
-            SharedInterceptor::new(Fault::new("AdminEnableUser", When::BeforeSending, 1)),
-        ],
-        vec![],
-    );
+    let dies = stack
+        .instance()
+        .cognito(Fault::after("AdminGetUser", When::BeforeSending, 1, 1))
+        .cognito(Fault::new("AdminEnableUser", When::BeforeSending, 1))
+        .deps();
     let dan = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| {
         members_tests::retarget(e, ACME_INVITEE_2.user_id)
     });
     Box::pin(cancel_invitation::handle(&dies, dan)).await.unwrap();
     // A resend to Erin went out; its entry could not be written.
-    let dies = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("PutItem", When::BeforeSending, 1))]);
+    let dies = stack.instance().dynamo(Fault::new("PutItem", When::BeforeSending, 1)).deps();
     let erin = fixture_with("resend-invitation/admin-resends-invitation.json", |e| {
         members_tests::retarget(e, ACME_INVITEE_3.user_id)
     });
     assert_eq!(Box::pin(resend_invitation::handle(&dies, erin)).await.unwrap().status(), 202);
     // An invitation (phone and email) died between Cognito and DynamoDB, and could not undo.
-    let dies = stack.deps_with(
-        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
-    );
+    let dies = stack
+        .instance()
+        .cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 1))
+        .dynamo(Fault::invitation_commit(When::BeforeSending))
+        .deps();
     Box::pin(invite_user::handle(&dies, fixture("invite-user/admin-invites-member.json"))).await.unwrap();
     let stranded = stack.users_with_phone("+447700900106").await;
     assert_eq!(stranded.len(), 1);
@@ -158,10 +156,11 @@ async fn the_reconciler_racing_the_workload_breaks_nothing() {
 /// An invitation with an `Idempotency-Key` that died between Cognito and DynamoDB and could
 /// not undo: its Cognito user is there, its reservation is there, no membership.
 async fn stranded_invitee(stack: &TestStack) -> String {
-    let dies = stack.deps_with(
-        vec![SharedInterceptor::new(Fault::new("AdminDeleteUser", When::BeforeSending, 1))],
-        vec![SharedInterceptor::new(Fault::invitation_commit(When::BeforeSending))],
-    );
+    let dies = stack
+        .instance()
+        .cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 1))
+        .dynamo(Fault::invitation_commit(When::BeforeSending))
+        .deps();
     let first = Box::pin(invite_user::handle(&dies, fixture("invite-user/with-idempotency-key.json"))).await.unwrap();
     assert_eq!(first.status(), 503);
     let users = stack.users_with_phone(STRANDED_PHONE).await;
@@ -185,7 +184,7 @@ async fn reconcile_pausing_at(
             std::thread::spawn(during).join().unwrap();
         }
     });
-    let paused = stack.deps_with(vec![SharedInterceptor::new(pause)], vec![]);
+    let paused = stack.instance().cognito(pause).deps();
     let later = shared::time::now()
         + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
         + chrono::Duration::seconds(1);
@@ -307,7 +306,7 @@ async fn a_malformed_record_is_reported_and_passed_over_and_counted_in_the_metri
         .await
         .unwrap();
     // And a resend whose entry could not be written: the rest of the pass's work.
-    let dies = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("PutItem", When::BeforeSending, 1))]);
+    let dies = stack.instance().dynamo(Fault::new("PutItem", When::BeforeSending, 1)).deps();
     let erin = fixture_with("resend-invitation/admin-resends-invitation.json", |e| {
         members_tests::retarget(e, ACME_INVITEE_3.user_id)
     });
@@ -352,8 +351,7 @@ async fn a_malformed_record_is_reported_and_passed_over_and_counted_in_the_metri
 async fn a_pass_costs_what_is_pending_not_what_is_kept() {
     let stack = TestStack::seeded().await;
     let (cognito, dynamo) = (members_tests::faults::Calls::new(), members_tests::faults::Calls::new());
-    let watched =
-        stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![SharedInterceptor::new(dynamo.clone())]);
+    let watched = stack.instance().cognito(cognito.clone()).dynamo(dynamo.clone()).deps();
     let pass = async || {
         cognito.reset();
         dynamo.reset();
@@ -376,7 +374,7 @@ async fn a_pass_costs_what_is_pending_not_what_is_kept() {
 
     // Three resends whose entries could not be written: three lapsed pieces of work.
     for user in [ACME_INVITEE.user_id, ACME_INVITEE_2.user_id, ACME_INVITEE_3.user_id] {
-        let dies = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("PutItem", When::BeforeSending, 1))]);
+        let dies = stack.instance().dynamo(Fault::new("PutItem", When::BeforeSending, 1)).deps();
         let resend =
             fixture_with("resend-invitation/admin-resends-invitation.json", |e| members_tests::retarget(e, user));
         assert_eq!(Box::pin(resend_invitation::handle(&dies, resend)).await.unwrap().status(), 202);
@@ -467,8 +465,7 @@ async fn a_membership_left_in_the_index_with_nothing_pending_is_taken_out() {
     let cancel = entry(&carol, AuditAction::CanceledInvite, shared::time::now());
     deps.store.mark_cancel_pending(&carol, &cancel, false).await.unwrap();
     // The cancel is cleared by a write that loses its second one.
-    let dies =
-        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::after("UpdateItem", When::BeforeSending, 1, 1))]);
+    let dies = stack.instance().dynamo(Fault::after("UpdateItem", When::BeforeSending, 1, 1)).deps();
     assert!(dies.store.clear_cancel_pending(&carol, &cancel.id).await.is_err(), "the second write failed");
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().cancel_pending.is_none());
     let later =
@@ -487,21 +484,18 @@ async fn a_membership_left_in_the_index_with_nothing_pending_is_taken_out() {
 #[tokio::test]
 async fn a_finishing_transaction_whose_answer_is_lost_is_known_committed_by_its_entry() {
     let stack = TestStack::seeded().await;
-    let dies =
-        stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("TransactWriteItems", When::BeforeSending, 1))]);
+    let dies = stack.instance().dynamo(Fault::new("TransactWriteItems", When::BeforeSending, 1)).deps();
     Box::pin(cancel_invitation::handle(&dies, fixture("cancel-invitation/admin-cancels-unverified.json")))
         .await
         .unwrap();
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.is_some(), "the cancel died before its transaction");
 
     let calls = members_tests::faults::Calls::new();
-    let losing = stack.deps_with(
-        vec![],
-        vec![
-            SharedInterceptor::new(Fault::new("TransactWriteItems", When::AfterServerAnswered, 1)),
-            SharedInterceptor::new(calls.clone()),
-        ],
-    );
+    let losing = stack
+        .instance()
+        .dynamo(Fault::new("TransactWriteItems", When::AfterServerAnswered, 1))
+        .dynamo(calls.clone())
+        .deps();
     let later = shared::time::now()
         + chrono::Duration::from_std(stack.deps.config.lease).unwrap()
         + chrono::Duration::seconds(1);

@@ -3,7 +3,7 @@
 use lambda_http::{Body, Request, Response};
 use members_tests::faults::{Answer, Calls, Fault, When};
 use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, ACME_INVITEE_2, ACME_VERIFIED, DEMO_PASSWORD};
-use members_tests::{SharedInterceptor, TestStack, fixture, fixture_with, json_body};
+use members_tests::{TestStack, fixture, fixture_with, json_body};
 use resend_invitation::handle;
 use shared::Deps;
 use shared::domain::{AuditAction, MemberStatus};
@@ -27,7 +27,7 @@ async fn resent_entries(stack: &TestStack) -> Vec<shared::domain::AuditEntry> {
 /// Counts the RESEND calls that reach Cognito.
 fn counting(stack: &TestStack) -> (Deps, Calls) {
     let calls = Calls::new();
-    (stack.deps_with(vec![SharedInterceptor::new(calls.clone())], vec![]), calls)
+    (stack.instance().cognito(calls.clone()).deps(), calls)
 }
 
 #[tokio::test]
@@ -145,7 +145,7 @@ async fn a_verified_member_is_a_conflict_and_the_mirror_is_corrected() {
 async fn cognito_refusing_a_confirmed_user_is_a_conflict_too() {
     let stack = TestStack::seeded().await;
     let refuse = Answer::error("AdminCreateUser", 400, "UnsupportedUserStateException", "User is already confirmed.");
-    let deps = stack.deps_with(vec![SharedInterceptor::new(refuse)], vec![]);
+    let deps = stack.instance().cognito(refuse).deps();
 
     let response = call(&deps, fixture("resend-invitation/admin-resends-invitation.json")).await;
 
@@ -172,15 +172,10 @@ async fn other_organisations_and_unknown_users_are_not_found() {
 #[tokio::test]
 async fn when_cognito_refuses_the_cooldown_is_given_back() {
     let stack = TestStack::seeded().await;
-    let refusing = stack.deps_with(
-        vec![SharedInterceptor::new(Answer::error(
-            "AdminCreateUser",
-            400,
-            "TooManyRequestsException",
-            "Too many requests",
-        ))],
-        vec![],
-    );
+    let refusing = stack
+        .instance()
+        .cognito(Answer::error("AdminCreateUser", 400, "TooManyRequestsException", "Too many requests"))
+        .deps();
 
     let first = call(&refusing, fixture("resend-invitation/admin-resends-invitation.json")).await;
     let retry = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
@@ -195,15 +190,15 @@ async fn when_cognito_refuses_the_cooldown_is_given_back() {
 #[tokio::test]
 async fn an_exhausted_delivery_quota_is_said_as_such_and_gives_the_cooldown_back() {
     let stack = TestStack::seeded().await;
-    let quota = stack.deps_with(
-        vec![SharedInterceptor::new(Answer::error(
+    let quota = stack
+        .instance()
+        .cognito(Answer::error(
             "AdminCreateUser",
             400,
             "LimitExceededException",
             "Exceeded daily email limit for the operation or the account.",
-        ))],
-        vec![],
-    );
+        ))
+        .deps();
 
     let refused = call(&quota, fixture("resend-invitation/admin-resends-invitation.json")).await;
     let retry = call(&stack.deps, fixture("resend-invitation/resend-again-at-once.json")).await;
@@ -220,8 +215,7 @@ async fn an_exhausted_delivery_quota_is_said_as_such_and_gives_the_cooldown_back
 #[tokio::test]
 async fn when_the_resend_goes_unanswered_it_is_taken_as_sent_and_nothing_is_sent_twice() {
     let stack = TestStack::seeded().await;
-    let unanswered = stack
-        .deps_with(vec![SharedInterceptor::new(Fault::new("AdminCreateUser", When::AfterServerAnswered, 1))], vec![]);
+    let unanswered = stack.instance().cognito(Fault::new("AdminCreateUser", When::AfterServerAnswered, 1)).deps();
 
     let first = call(&unanswered, fixture("resend-invitation/with-idempotency-key.json")).await;
     let other = call(
@@ -273,10 +267,8 @@ async fn a_resend_whose_answer_is_lost_is_not_sent_again_by_the_sdk() {
 #[tokio::test]
 async fn a_claim_whose_answer_is_lost_is_known_as_ours_on_the_sdks_retry() {
     let stack = TestStack::seeded().await;
-    let lossy = stack.deps_with(
-        vec![],
-        vec![SharedInterceptor::new(Answer::error("UpdateItem", 500, "InternalServerError", "internal").once())],
-    );
+    let lossy =
+        stack.instance().dynamo(Answer::error("UpdateItem", 500, "InternalServerError", "internal").once()).deps();
 
     let response = call(&lossy, fixture("resend-invitation/admin-resends-invitation.json")).await;
 
@@ -287,7 +279,7 @@ async fn a_claim_whose_answer_is_lost_is_known_as_ours_on_the_sdks_retry() {
 #[tokio::test]
 async fn when_the_audit_write_fails_after_sending_the_entry_is_written_later_once() {
     let stack = TestStack::seeded().await;
-    let failing = stack.deps_with(vec![], vec![SharedInterceptor::new(Fault::new("PutItem", When::BeforeSending, 1))]);
+    let failing = stack.instance().dynamo(Fault::new("PutItem", When::BeforeSending, 1)).deps();
 
     let resent = call(&failing, fixture("resend-invitation/admin-resends-invitation.json")).await;
 

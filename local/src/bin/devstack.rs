@@ -2,7 +2,7 @@
 //! on the endpoint named by `AWS_ENDPOINT_URL`, writes the functions' environment to the
 //! env file, and seeds the demo organisations.
 
-use members_tests::{emulator_config, seed, stack};
+use members_local::{emulator_config, seed, stack};
 use std::path::PathBuf;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

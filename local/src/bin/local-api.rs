@@ -4,7 +4,7 @@
 //! `cargo lambda watch`'s http://[::1]:9000); the pool, client and endpoint come from the
 //! environment `make provision` writes (.local/env).
 
-use members_tests::gateway::{api, authorizer::Authorizer, console, routes};
+use members_local::gateway::{api, authorizer::Authorizer, console, routes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ async fn main() {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let root = members_tests::workspace_root();
+    let root = members_local::workspace_root();
     let template = root.join("infra/template.yaml");
     let api_url = std::env::var("API_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
     let console_url = std::env::var("CONSOLE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
@@ -54,7 +54,7 @@ async fn run() -> Result<(), BoxError> {
         invoke: invoke.clone(),
     });
 
-    let sdk = members_tests::emulator_config().await;
+    let sdk = members_local::emulator_config().await;
     let console = Arc::new(console::Console {
         root: root.join("console"),
         config: serde_json::json!({

@@ -10,7 +10,7 @@
 
 use members_tests::faults::Calls;
 use members_tests::seed::{ACME, ACME_ADMIN};
-use members_tests::{SharedInterceptor, TestStack, fixture, json_body, with_query};
+use members_tests::{TestStack, fixture, json_body, with_query};
 use shared::domain::{AuditAction, AuditEntry, UserId};
 use shared::ports::Cooldown;
 use shared::ports::prelude::*;
@@ -71,8 +71,7 @@ async fn measure(size: usize) -> Vec<(&'static str, Cost)> {
     seed_pool(&stack, size.saturating_sub(stack.deps.directory.all_users().await.expect("the pool").len())).await;
 
     let (cognito, dynamo) = (Calls::new(), Calls::new());
-    let watched =
-        stack.deps_with(vec![SharedInterceptor::new(cognito.clone())], vec![SharedInterceptor::new(dynamo.clone())]);
+    let watched = stack.instance().cognito(cognito.clone()).dynamo(dynamo.clone()).deps();
     let reset = || {
         cognito.reset();
         dynamo.reset();

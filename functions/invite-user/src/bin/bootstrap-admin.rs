@@ -1,6 +1,6 @@
 //! `make bootstrap-admin ORG=… NAME=… PHONE=… [EMAIL=…]`: the first administrator of an
 //! organisation, written by the invite path's own code. The environment names the pool and
-//! the tables as the functions' does (scripts/bootstrap-admin.sh fills it from the deployed
+//! the tables as the functions' does (scripts/deploy/bootstrap-admin.sh fills it from the deployed
 //! stack's outputs, or from `.local/env`).
 //!
 //! usage: bootstrap-admin --org ORG --name NAME --phone PHONE [--email EMAIL]
