@@ -2,12 +2,12 @@
 //!
 //! A request is [`Admitted`] past the checks all routes share, in this order: the caller,
 //! from the claims the authorizer verified (401); the administrators' group, where the
-//! route needs it (403); the member the path names, where it names one (400); the
-//! `Idempotency-Key` (400). [`read`] then runs a query's rule; [`mutation`] runs a change's
-//! rule once per idempotency key (leasing the key, replaying the first answer, refusing a
-//! key reused for another request, see [`crate::idempotency`]). Both turn the rule's error
-//! into its response and log one decision line per request, so a function's `lib.rs` keeps
-//! only its rule.
+//! route needs it (403); what the route acts on, its path's member or its body (400); for
+//! a change, the `Idempotency-Key` (400; a query ignores the header). [`read`] then runs a
+//! query's rule; [`mutation`] runs a change's rule once per idempotency key (leasing the
+//! key, replaying the first answer, refusing a key reused for another request, see
+//! [`crate::idempotency`]). Both turn the rule's error into its response and log one
+//! decision line per request, so a function's `lib.rs` keeps only its rule.
 
 use crate::domain::{RequestMeta, UserId};
 use crate::error::ApiError;
@@ -72,7 +72,14 @@ pub struct Admitted<T = ()> {
 }
 
 impl<T: Target> Admitted<T> {
-    pub fn admit(request: &Request, config: &Config, access: Access, meta: RequestMeta) -> Result<Self, ApiError> {
+    /// `keyed`: a change, whose `Idempotency-Key` and fingerprint are read; a query's are not.
+    pub fn admit(
+        request: &Request,
+        config: &Config,
+        access: Access,
+        meta: RequestMeta,
+        keyed: bool,
+    ) -> Result<Self, ApiError> {
         if let Some(target) = path_parameter(request, "userId") {
             tracing::Span::current().record("target", target.as_str());
         }
@@ -82,8 +89,14 @@ impl<T: Target> Admitted<T> {
             caller.require_admin(&config.admin_group)?;
         }
         let target = T::from_request(request)?;
-        let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
-        Ok(Self { caller, target, meta, key, fingerprint: idempotency::fingerprint(request), now: config.clock.now() })
+        let (key, fingerprint) = match keyed {
+            true => {
+                let key = IdempotencyKey::from_request(request, &caller.org_id, &caller.id)?;
+                (key, idempotency::fingerprint(request))
+            }
+            false => (None, String::new()),
+        };
+        Ok(Self { caller, target, meta, key, fingerprint, now: config.clock.now() })
     }
 }
 
@@ -126,7 +139,7 @@ where
 {
     let meta = crate::http::request_meta(&request);
     Ok(decide(route, &meta, async {
-        let admitted = Admitted::<T>::admit(&request, &deps.config, route.access, meta.clone())?;
+        let admitted = Admitted::<T>::admit(&request, &deps.config, route.access, meta.clone(), false)?;
         Box::pin(rule(&admitted)).await
     })
     .await)
@@ -146,7 +159,7 @@ where
 {
     let meta = crate::http::request_meta(&request);
     Ok(decide(route, &meta, async {
-        let admitted = Admitted::<T>::admit(&request, &deps.config, route.access, meta.clone())?;
+        let admitted = Admitted::<T>::admit(&request, &deps.config, route.access, meta.clone(), true)?;
         let Admitted { key, fingerprint, now, .. } = &admitted;
         idempotency::once(&deps.store, key.as_ref(), fingerprint, *now, deps.config.lease, async {
             // On the heap: a rule's future is large, and a debug build's stack is small.
