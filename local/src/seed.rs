@@ -149,7 +149,7 @@ pub async fn confirm(deps: &Deps, demo: &DemoUser) -> Result<(), BoxError> {
         .send()
         .await?;
     let event = trigger_event("PostConfirmation_ConfirmSignUp", deps.directory.user_pool_id(), demo);
-    member_verified::mark_verified(&deps.store, &event).await;
+    member_verified::mark_verified(&deps.store, &event, "seed-confirm").await;
     Ok(())
 }
 

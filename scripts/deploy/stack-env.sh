@@ -23,7 +23,7 @@ outputs = {o["OutputKey"]: o["OutputValue"] for o in json.loads(sys.argv[1])}
 names = {"UserPoolId": "USER_POOL_ID", "TokenIssuer": "TOKEN_ISSUER", "InvitationValidityDays": "INVITATION_VALIDITY_DAYS",
          "MembersTableName": "MEMBERS_TABLE", "AuditTableName": "AUDIT_TABLE",
          "ContactsTableName": "CONTACTS_TABLE", "IdempotencyTableName": "IDEMPOTENCY_TABLE",
-         "SearchTableName": "SEARCH_TABLE", "JobsTableName": "JOBS_TABLE", "QuotasTableName": "QUOTAS_TABLE",
+         "SearchTableName": "SEARCH_TABLE", "JobsTableName": "JOBS_TABLE", "QuotasTableName": "QUOTAS_TABLE", "OrgsTableName": "ORGS_TABLE",
          "AdminGroupName": "ADMIN_GROUP", "FunctionTimeoutSeconds": "FUNCTION_TIMEOUT_SECONDS"}
 missing = [key for key in names if key not in outputs]
 if missing:

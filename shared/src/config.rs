@@ -19,6 +19,8 @@ pub struct Tables {
     pub jobs: String,
     /// The abuse limits' logs: `quota`, expiring.
     pub quotas: String,
+    /// One item per organisation (`orgId`): its count of active administrators.
+    pub orgs: String,
 }
 
 /// Everything an HTTP function needs to find its resources. AWS endpoints, region and
@@ -90,6 +92,7 @@ impl Tables {
             search: required(lookup, "SEARCH_TABLE")?,
             jobs: required(lookup, "JOBS_TABLE")?,
             quotas: required(lookup, "QUOTAS_TABLE")?,
+            orgs: required(lookup, "ORGS_TABLE")?,
         })
     }
 }
@@ -183,6 +186,7 @@ mod tests {
         ("SEARCH_TABLE", "search"),
         ("JOBS_TABLE", "jobs"),
         ("QUOTAS_TABLE", "quotas"),
+        ("ORGS_TABLE", "orgs"),
         ("FUNCTION_TIMEOUT_SECONDS", "10"),
         ("INVITATION_VALIDITY_DAYS", "7"),
     ];

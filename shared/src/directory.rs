@@ -288,6 +288,32 @@ impl Directory for CognitoDirectory {
             .map_err(|error| failed("AdminAddUserToGroup", error))
     }
 
+    async fn remove_from_group(&self, username: &str, group: &str) -> Result<bool, DirectoryError> {
+        let result = self
+            .client
+            .admin_remove_user_from_group()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .group_name(group)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_user_not_found(&error) => Ok(false),
+            Err(error) => Err(failed("AdminRemoveUserFromGroup", error)),
+        }
+    }
+
+    async fn sign_out(&self, username: &str) -> Result<bool, DirectoryError> {
+        let result =
+            self.client.admin_user_global_sign_out().user_pool_id(&self.user_pool_id).username(username).send().await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_user_not_found(&error) => Ok(false),
+            Err(error) => Err(failed("AdminUserGlobalSignOut", error)),
+        }
+    }
+
     async fn users_with(&self, kind: ContactKind, value: &str) -> Result<Vec<DirectoryUser>, DirectoryError> {
         // The values reaching here are validated phones and emails, which hold no quote or
         // backslash, so the filter cannot be broken out of.

@@ -18,6 +18,14 @@ pub enum ApiError {
     NotFound,
     #[error("the member has already verified")]
     AlreadyVerified,
+    #[error("the member has not verified")]
+    NotVerified,
+    #[error("the member is not suspended")]
+    NotSuspended,
+    #[error("the change would leave the organisation without an active administrator")]
+    LastAdmin,
+    #[error("an administrator may not suspend or remove themselves")]
+    OwnMembership,
     #[error("contact already in use")]
     ContactInUse,
     #[error("idempotency key reused with another body")]
@@ -53,7 +61,13 @@ impl ApiError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::AlreadyVerified | Self::ContactInUse | Self::RequestInProgress { .. } => StatusCode::CONFLICT,
+            Self::AlreadyVerified
+            | Self::NotVerified
+            | Self::NotSuspended
+            | Self::LastAdmin
+            | Self::OwnMembership
+            | Self::ContactInUse
+            | Self::RequestInProgress { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ResendTooSoon { .. } | Self::InvitationQuota { .. } | Self::MessageQuota { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -69,6 +83,10 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not-found",
             Self::AlreadyVerified => "already-verified",
+            Self::NotVerified => "not-verified",
+            Self::NotSuspended => "not-suspended",
+            Self::LastAdmin => "last-admin",
+            Self::OwnMembership => "own-membership",
             Self::ContactInUse => "contact-in-use",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::RequestInProgress { .. } => "request-in-progress",
@@ -88,6 +106,14 @@ impl ApiError {
             Self::Forbidden(_) => "Only an administrator of the organisation may do this.".into(),
             Self::NotFound => "No such member in your organisation.".into(),
             Self::AlreadyVerified => "The member has already verified their account.".into(),
+            Self::NotVerified => {
+                "The member has not verified their account yet; cancel their invitation instead.".into()
+            }
+            Self::NotSuspended => "The member is not suspended.".into(),
+            Self::LastAdmin => "This would leave your organisation without an active administrator; \
+                make another member an administrator first."
+                .into(),
+            Self::OwnMembership => "You cannot suspend or remove yourself; ask another administrator.".into(),
             Self::ContactInUse => "That phone number or email address is already in use.".into(),
             Self::IdempotencyKeyReused => "This Idempotency-Key was already used with a different request body.".into(),
             Self::ResendTooSoon { retry_after_seconds } => {

@@ -2,7 +2,6 @@
 //! responses ([`error`]), configuration ([`config`]), the domain values ([`domain`]), and the
 //! adapters over Cognito ([`directory`]) and DynamoDB ([`store`]).
 
-pub mod actor;
 pub mod backfill;
 pub mod config;
 pub mod cursor;
@@ -16,6 +15,7 @@ pub mod fakes;
 pub mod http;
 pub mod https;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod identity;
 pub mod ports;
 pub mod pow;
@@ -23,7 +23,6 @@ pub mod quota;
 pub mod reclaim;
 pub mod redact;
 pub mod request;
-
 pub mod store;
 pub mod telemetry;
 pub mod time;

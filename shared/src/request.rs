@@ -1,20 +1,23 @@
 //! One way in, one way out: every route admits its request here and answers from here.
 //!
 //! A request is [`Admitted`] past the checks all routes share, in this order: the caller,
-//! from the claims the authorizer verified (401); the administrators' group, where the
-//! route needs it (403); what the route acts on, its path's member or its body (400); for
-//! a change, the `Idempotency-Key` (400; a query ignores the header). [`read`] then runs a
+//! from the claims the authorizer verified (401); the caller's own membership, read
+//! consistently, because a token outlives a suspension, a removal or a demotion (none, or
+//! suspended, or being removed: 401); where the route needs an administrator, the token's
+//! group *and* the membership's role `admin` (403); what the route acts on, its path's
+//! member or its body (400); for a change, the `Idempotency-Key` (400; a query ignores the
+//! header). [`read`] then runs a
 //! query's rule; [`mutation`] runs a change's rule once per idempotency key (leasing the
 //! key, replaying the first answer, refusing a key reused for another request, see
 //! [`crate::idempotency`]). Both turn the rule's error into its response and log one
 //! decision line per request, so a function's `lib.rs` keeps only its rule.
 
-use crate::domain::{RequestMeta, UserId};
+use crate::domain::{Member, MemberStatus, RequestMeta, Role, UserId};
 use crate::error::ApiError;
 use crate::http::path_parameter;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::identity::Caller;
-use crate::ports::{Receipt, Store};
+use crate::ports::{Members, Receipt, Store};
 use crate::time::Timestamp;
 use crate::{Config, Deps};
 use lambda_http::{Body, Error, Request, Response};
@@ -61,7 +64,10 @@ impl Target for UserId {
 /// A request past the shared checks: who asks, about what, and how its repeats are known.
 #[derive(Debug, Clone)]
 pub struct Admitted<T = ()> {
+    /// Named as their membership names them (the audit log's actor).
     pub caller: Caller,
+    /// The caller's own membership, as read at admission.
+    pub membership: Member,
     pub target: T,
     pub meta: RequestMeta,
     pub key: Option<IdempotencyKey>,
@@ -73,9 +79,10 @@ pub struct Admitted<T = ()> {
 
 impl<T: Target> Admitted<T> {
     /// `keyed`: a change, whose `Idempotency-Key` and fingerprint are read; a query's are not.
-    pub fn admit(
+    pub async fn admit<S: Members>(
         request: &Request,
         config: &Config,
+        store: &S,
         access: Access,
         meta: RequestMeta,
         keyed: bool,
@@ -83,10 +90,15 @@ impl<T: Target> Admitted<T> {
         if let Some(target) = path_parameter(request, "userId") {
             tracing::Span::current().record("target", target.as_str());
         }
-        let caller = Caller::from_request(request, &config.issuer)?;
+        let mut caller = Caller::from_request(request, &config.issuer)?;
         tracing::Span::current().record("actor", caller.id.as_str()).record("org", caller.org_id.as_str());
+        let membership = standing(store, &caller).await?;
+        caller.display_name = membership.name.clone();
         if access == Access::Administrator {
             caller.require_admin(&config.admin_group)?;
+            if membership.role != Role::Admin {
+                return Err(ApiError::Forbidden("the caller's membership is not an administrator's"));
+            }
         }
         let target = T::from_request(request)?;
         let (key, fingerprint) = match keyed {
@@ -96,11 +108,60 @@ impl<T: Target> Admitted<T> {
             }
             false => (None, String::new()),
         };
-        Ok(Self { caller, target, meta, key, fingerprint, now: config.clock.now() })
+        Ok(Self { caller, membership, target, meta, key, fingerprint, now: config.clock.now() })
+    }
+}
+
+/// The caller's own membership, if it still lets them in: it exists in the token's
+/// organisation, and is neither suspended nor being removed.
+async fn standing<S: Members>(store: &S, caller: &Caller) -> Result<Member, ApiError> {
+    let user_id = caller
+        .username
+        .as_deref()
+        .and_then(|name| UserId::parse(name).ok())
+        .ok_or(ApiError::Unauthenticated("no cognito:username claim"))?;
+    match store.get_member(&caller.org_id, &user_id).await? {
+        None => Err(ApiError::Unauthenticated("no membership in the token's organisation")),
+        Some(member) if member.status == MemberStatus::Suspended => {
+            Err(ApiError::Unauthenticated("the caller's membership is suspended"))
+        }
+        Some(member) if member.remove_pending.is_some() => {
+            Err(ApiError::Unauthenticated("the caller's membership is being removed"))
+        }
+        Some(member) => Ok(member),
     }
 }
 
 impl<T> Admitted<T> {
+    /// The same request, as acting on `target` (a part of what it was admitted for).
+    pub fn on<U>(&self, target: U) -> Admitted<U> {
+        Admitted {
+            caller: self.caller.clone(),
+            membership: self.membership.clone(),
+            target,
+            meta: self.meta.clone(),
+            key: self.key.clone(),
+            fingerprint: self.fingerprint.clone(),
+            now: self.now,
+        }
+    }
+
+    /// Whether the caller administers their organisation: the token's group and the
+    /// membership's role both say so.
+    pub fn caller_is_admin(&self, admin_group: &str) -> bool {
+        self.caller.is_admin(admin_group) && self.membership.role == Role::Admin
+    }
+
+    /// The caller as the member objects' `actions` depend on them, given the organisation's
+    /// count of active administrators.
+    pub fn viewer(&self, admin_group: &str, active_admins: u64) -> crate::view::Viewer {
+        crate::view::Viewer {
+            admin: self.caller_is_admin(admin_group),
+            user_id: self.membership.user_id.to_string(),
+            active_admins,
+        }
+    }
+
     /// A fresh id for what this request creates; with an idempotency key, the same id for
     /// every retry of the same request, so a retry finds what its first attempt made (the
     /// same key with another body is refused before the rule runs).
@@ -134,12 +195,14 @@ pub async fn read<D, S, T, R>(
     rule: R,
 ) -> Result<Response<Body>, Error>
 where
+    S: Members,
     T: Target,
     R: AsyncFnOnce(&Admitted<T>) -> Result<Response<Body>, ApiError>,
 {
     let meta = crate::http::request_meta(&request);
     Ok(decide(route, &meta, async {
-        let admitted = Admitted::<T>::admit(&request, &deps.config, route.access, meta.clone(), false)?;
+        let admitted =
+            Admitted::<T>::admit(&request, &deps.config, &deps.store, route.access, meta.clone(), false).await?;
         Box::pin(rule(&admitted)).await
     })
     .await)
@@ -159,7 +222,8 @@ where
 {
     let meta = crate::http::request_meta(&request);
     Ok(decide(route, &meta, async {
-        let admitted = Admitted::<T>::admit(&request, &deps.config, route.access, meta.clone(), true)?;
+        let admitted =
+            Admitted::<T>::admit(&request, &deps.config, &deps.store, route.access, meta.clone(), true).await?;
         let Admitted { key, fingerprint, now, .. } = &admitted;
         idempotency::once(&deps.store, key.as_ref(), fingerprint, *now, deps.config.lease, async {
             // On the heap: a rule's future is large, and a debug build's stack is small.

@@ -101,6 +101,6 @@ def test_the_stack_tells_bootstrap_admin_where_everything_is(template):
     outputs = template["Outputs"]
     for name, ref in [("UserPoolId", "UserPool"), ("MembersTableName", "MembersTable"),
                       ("AuditTableName", "AuditTable"), ("ContactsTableName", "ContactsTable"),
-                      ("IdempotencyTableName", "IdempotencyTable"), ("SearchTableName", "SearchTable"), ("JobsTableName", "JobsTable"), ("QuotasTableName", "QuotasTable"),
+                      ("IdempotencyTableName", "IdempotencyTable"), ("SearchTableName", "SearchTable"), ("JobsTableName", "JobsTable"), ("QuotasTableName", "QuotasTable"), ("OrgsTableName", "OrgsTable"),
                       ("AdminGroupName", "AdminGroupName")]:
         assert outputs[name]["Value"] == {"Ref": ref}, name

@@ -91,7 +91,7 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
 
 def test_tables_are_on_demand_recoverable_and_the_audit_is_retained(template):
     tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
-    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable", "JobsTable", "QuotasTable"}
+    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable", "JobsTable", "QuotasTable", "OrgsTable"}
     for name, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST", name
         assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name

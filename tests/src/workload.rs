@@ -497,7 +497,7 @@ async fn sign_in(shared: &Shared, deps: &Deps, org: &'static str, target: &str) 
         "request": {"userAttributes": {"custom:org_id": org, "cognito:user_status": "CONFIRMED"}, "newDeviceUsed": false},
         "response": {},
     });
-    member_verified::mark_verified(&deps.store, &event).await;
+    member_verified::mark_verified(&deps.store, &event, "workload-confirm").await;
     done(200)
 }
 

@@ -149,6 +149,7 @@ async fn the_operators_script_reads_every_variable_from_the_stacks_outputs() {
         ("IdempotencyTableName", "IDEMPOTENCY_TABLE"),
         ("SearchTableName", "SEARCH_TABLE"),
         ("JobsTableName", "JOBS_TABLE"),
+        ("OrgsTableName", "ORGS_TABLE"),
         ("QuotasTableName", "QUOTAS_TABLE"),
         ("AdminGroupName", "ADMIN_GROUP"),
         ("FunctionTimeoutSeconds", "FUNCTION_TIMEOUT_SECONDS"),

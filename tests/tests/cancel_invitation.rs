@@ -514,7 +514,7 @@ async fn a_verified_invitee_left_disabled_by_a_dead_cancel_is_enabled_by_the_nex
         stack.deps.directory.user_pool_id(),
         &ACME_INVITEE,
     );
-    member_verified::mark_verified(&stack.deps.store, &signed_in).await;
+    member_verified::mark_verified(&stack.deps.store, &signed_in, "test-trigger").await;
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.unwrap().cancel_pending.is_none());
 
     let second = call(&stack.deps, fixture("cancel-invitation/admin-cancels-unverified.json")).await;

@@ -97,6 +97,7 @@ async fn a_few_hundred_entries_page_completely_newest_first_one_query_a_page() {
                 request_id: format!("req-{i}"),
                 source_ip: "203.0.113.1".into(),
                 user_agent: "test".into(),
+                role_change: None,
             };
             stack.deps.store.append_audit(&entry).await.unwrap();
             if org == ACME {
@@ -234,6 +235,7 @@ async fn filtered_pages_follow_their_cursor_and_refuse_another_filters() {
             request_id: format!("req-{i}"),
             source_ip: "203.0.113.1".into(),
             user_agent: "test".into(),
+            role_change: None,
         };
         stack.deps.store.append_audit(&entry).await.unwrap();
         if entry.action == AuditAction::CanceledInvite {
@@ -302,6 +304,7 @@ async fn entries_from_before_the_action_index_are_found_by_it_after_the_backfill
         request_id: format!("old-{i}"),
         source_ip: "203.0.113.1".into(),
         user_agent: "test".into(),
+        role_change: None,
     };
     for i in 0..5 {
         let mut item = shared::store::audit_item(&old(i));
@@ -357,6 +360,7 @@ async fn the_operators_migrate_script_backfills_and_a_second_run_changes_nothing
         request_id: "old-1".into(),
         source_ip: "203.0.113.1".into(),
         user_agent: "test".into(),
+        role_change: None,
     });
     item.remove("orgAction");
     deps.store.client().put_item().table_name(&deps.config.tables.audit).set_item(Some(item)).send().await.unwrap();

@@ -424,6 +424,7 @@ fn expected_order(members: &[Member], status: Option<&str>, q: Option<&str>) -> 
     let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
     let shown = |m: &Member| match m.status {
         MemberStatus::Verified => "verified",
+        MemberStatus::Suspended => "suspended",
         MemberStatus::Unverified if m.last_invitation_sent_at.unwrap() <= week_ago => "expired",
         MemberStatus::Unverified => "unverified",
     };

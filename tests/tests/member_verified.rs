@@ -87,7 +87,7 @@ async fn the_whole_trigger_is_bounded_not_each_call() {
     let deps = stack.instance().dynamo(slow("GetItem")).dynamo(slow("UpdateItem")).deps();
     let sent = event("invitee-signs-in");
 
-    let marked = member_verified::within_budget(&deps.store, &sent).await;
+    let marked = member_verified::within_budget(&deps.store, &sent, "test-trigger").await;
     let returned = trigger(&deps.store, sent.clone()).await;
 
     assert_eq!(marked, member_verified::Marked::Failed);

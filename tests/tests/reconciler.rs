@@ -415,6 +415,7 @@ fn entry(
         request_id: "req".into(),
         source_ip: "203.0.113.1".into(),
         user_agent: "test".into(),
+        role_change: None,
     }
 }
 

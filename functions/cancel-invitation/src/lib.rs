@@ -65,10 +65,10 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
     if !user.is_unverified() {
         // A disabled, verified user with `disabledBy` was disabled by a cancel that stopped
         // before it could enable them again: enabled now. One an operator disabled stays so.
-        return refuse_verified(deps, &member).await;
+        return refuse_verified(deps, request, &member).await;
     }
 
-    let actor = shared::actor::actor_of(store, caller).await;
+    let actor = caller.actor();
     let entry = AuditEntry::new(AuditAction::CanceledInvite, &actor, &request.meta, &member, deps.config.clock.now());
     let disabling = user.enabled;
     if store.mark_cancel_pending(&member, &entry, disabling).await? == Outcome::ConditionFailed {
@@ -85,7 +85,7 @@ pub async fn cancel_invitation<D: Directory, S: Store>(
     }
     match delete_if_still_unverified(deps, target).await {
         Ok(true) => finish(deps, &member, &entry, receipt).await,
-        Ok(false) => refuse_verified(deps, &member).await,
+        Ok(false) => refuse_verified(deps, request, &member).await,
         Err(error) => {
             // Every way out after the disable leaves the invitee as we found them.
             if disabling && let Err(enable_error) = shared::disabling::enable_if_a_cancel_disabled(deps, &member).await
@@ -116,9 +116,13 @@ async fn delete_if_still_unverified<D: Directory, S: Store>(
     }
 }
 
-async fn refuse_verified<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
+async fn refuse_verified<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    request: &Admitted<UserId>,
+    member: &Member,
+) -> Result<(), ApiError> {
     shared::disabling::enable_if_a_cancel_disabled(deps, member).await?;
-    deps.store.mark_verified(member).await?;
+    deps.store.mark_verified(member, &AuditEntry::accepted(member, &request.meta, request.now)).await?;
     Err(ApiError::AlreadyVerified)
 }
 

@@ -101,7 +101,9 @@ pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request)
         // With a key, a retry of the same request finds the user its first attempt created.
         let user_id = UserId::parse(&request.derived_id().to_string())?;
         let member = invite(deps, &request.caller, &request.meta, &request.target, &user_id, request.now).await?;
-        Ok(json(StatusCode::CREATED, &MemberView::of(&member, true, request.now, deps.config.invitation_validity)))
+        // An invitee is no active administrator: their actions do not depend on the count.
+        let viewer = request.viewer(&deps.config.admin_group, 0);
+        Ok(json(StatusCode::CREATED, &MemberView::of(&member, &viewer, request.now, deps.config.invitation_validity)))
     })
     .await
 }
@@ -269,7 +271,7 @@ async fn create_and_commit<D: Directory, S: Store>(
     )
     .reached_at(Some(invitation.phone.as_str().to_owned()), invitation.email.as_ref().map(|e| e.as_str().to_owned()))
     .invited(&caller.id, now);
-    let actor = shared::actor::actor_of(&deps.store, caller).await;
+    let actor = caller.actor();
     let entry = AuditEntry::new(AuditAction::Invited, &actor, meta, &member, now);
     match deps.store.add_member_with_audit(&member, &entry).await {
         Ok(Addition::Added) => Ok(member),

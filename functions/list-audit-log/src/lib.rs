@@ -42,6 +42,9 @@ pub struct EntryView {
     pub request_id: String,
     pub source_ip: String,
     pub user_agent: String,
+    /// On the entries whose action has them (a role change's `{"role": {"from", "to"}}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<serde_json::Value>,
 }
 
 impl From<&AuditEntry> for EntryView {
@@ -55,6 +58,9 @@ impl From<&AuditEntry> for EntryView {
             request_id: entry.request_id.clone(),
             source_ip: entry.source_ip.clone(),
             user_agent: entry.user_agent.clone(),
+            changes: entry.role_change.map(|change| {
+                serde_json::json!({"role": {"from": change.from.as_str(), "to": change.to.as_str()}})
+            }),
         }
     }
 }
@@ -74,7 +80,7 @@ impl Position {
     fn new(entry: String, filter: &AuditFilter) -> Self {
         Self {
             entry,
-            action: filter.action.map(|action| action_name(action).to_owned()),
+            action: filter.action.map(|action| action.filter_name().to_owned()),
             target: filter.target_id.clone(),
         }
     }
@@ -88,23 +94,14 @@ fn decode_cursor(raw: &str, org_id: &str, filter: &AuditFilter) -> Result<String
     if well_formed && same_filters { Ok(position.entry) } else { Err(cursor::invalid()) }
 }
 
-/// The `action` filter's names.
-const ACTIONS: [(&str, AuditAction); 3] = [
-    ("invited", AuditAction::Invited),
-    ("canceled", AuditAction::CanceledInvite),
-    ("resent", AuditAction::ResentInvite),
-];
-
-fn action_name(action: AuditAction) -> &'static str {
-    ACTIONS.iter().find(|(_, a)| *a == action).map(|(name, _)| *name).unwrap_or_default()
-}
-
 fn parse_filter(query: &std::collections::HashMap<String, String>) -> Result<AuditFilter, ApiError> {
     let action = match query.get("action").map(String::as_str) {
         None | Some("") => None,
         Some(raw) => {
-            Some(ACTIONS.iter().find(|(name, _)| *name == raw).map(|(_, action)| *action).ok_or_else(|| {
-                ApiError::BadRequest("action must be \"invited\", \"canceled\" or \"resent\".".into())
+            Some(AuditAction::from_filter_name(raw).ok_or_else(|| {
+                let names: Vec<String> =
+                    AuditAction::ALL.iter().map(|action| format!("\"{}\"", action.filter_name())).collect();
+                ApiError::BadRequest(format!("action must be one of {}.", names.join(", ")))
             })?)
         }
     };

@@ -113,7 +113,7 @@ async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Admitted<MembersQuery>) 
     let (limit, status, now) = (*limit, *status, *now);
     let filters = Filters { status, q: q.as_deref() };
     let after = cursor.as_deref().map(|raw| decode_cursor(raw, &caller.org_id, filters)).transpose()?;
-    let is_admin = caller.is_admin(&deps.config.admin_group);
+    let is_admin = request.caller_is_admin(&deps.config.admin_group);
     let validity = deps.config.invitation_validity;
     let filter = MemberFilter {
         status,
@@ -122,8 +122,11 @@ async fn list<S: Store, D>(deps: &Deps<D, S>, request: &Admitted<MembersQuery>) 
         search: q.as_deref().map(|q| Search::new(q, is_admin)),
     };
     let page = deps.store.list_members(&caller.org_id, &filter, limit, after.as_ref()).await?;
+    // Only an administrator's rows have actions, and only they depend on the count.
+    let active_admins = if is_admin { deps.store.active_admins(&caller.org_id).await? } else { 0 };
+    let viewer = request.viewer(&deps.config.admin_group, active_admins);
     let body = MembersPage {
-        members: page.members.iter().map(|member| MemberView::of(member, is_admin, now, validity)).collect(),
+        members: page.members.iter().map(|member| MemberView::of(member, &viewer, now, validity)).collect(),
         next_cursor: page.next.as_ref().map(|next| encode_cursor(&caller.org_id, filters, next)),
     };
     Ok(json(StatusCode::OK, &body))

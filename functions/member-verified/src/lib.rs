@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 use shared::config::Tables;
-use shared::domain::{MemberStatus, UserId};
+use shared::domain::{AuditEntry, MemberStatus, RequestMeta, UserId};
 use shared::ports::{Outcome, Store};
 use shared::store::DynamoStore;
 use std::time::Duration;
@@ -38,7 +38,7 @@ pub async fn handle<S: Store>(
     event: lambda_runtime::LambdaEvent<Value>,
 ) -> Result<Value, lambda_runtime::Error> {
     let payload = event.payload;
-    let marked = within_budget(store, &payload).await;
+    let marked = within_budget(store, &payload, &event.context.request_id).await;
     tracing::info!(
         outcome = ?marked,
         trigger = payload["triggerSource"].as_str().unwrap_or_default(),
@@ -50,8 +50,8 @@ pub async fn handle<S: Store>(
 }
 
 /// [`mark_verified`], given up after [`BUDGET`].
-pub async fn within_budget<S: Store>(store: &S, event: &Value) -> Marked {
-    match tokio::time::timeout(BUDGET, mark_verified(store, event)).await {
+pub async fn within_budget<S: Store>(store: &S, event: &Value, request_id: &str) -> Marked {
+    match tokio::time::timeout(BUDGET, mark_verified(store, event, request_id)).await {
         Ok(marked) => marked,
         Err(_) => {
             tracing::error!(
@@ -63,7 +63,7 @@ pub async fn within_budget<S: Store>(store: &S, event: &Value) -> Marked {
     }
 }
 
-pub async fn mark_verified<S: Store>(store: &S, event: &Value) -> Marked {
+pub async fn mark_verified<S: Store>(store: &S, event: &Value, request_id: &str) -> Marked {
     let trigger = event["triggerSource"].as_str().unwrap_or_default();
     if !(trigger.starts_with("PostConfirmation_") || trigger.starts_with("PostAuthentication_")) {
         return Marked::NotOurTrigger;
@@ -81,10 +81,17 @@ pub async fn mark_verified<S: Store>(store: &S, event: &Value) -> Marked {
             return Marked::Failed;
         }
     };
-    if member.status == MemberStatus::Verified && member.cancel_pending.is_none() {
+    if member.status != MemberStatus::Unverified && member.cancel_pending.is_none() {
         return Marked::AlreadyVerified;
     }
-    match store.mark_verified(&member).await {
+    // The member's acceptance, written the first time only: by whoever marks them first.
+    let meta = RequestMeta {
+        request_id: request_id.to_owned(),
+        source_ip: String::new(),
+        user_agent: format!("Cognito {trigger}"),
+    };
+    let accepted = AuditEntry::accepted(&member, &meta, shared::time::now());
+    match store.mark_verified(&member, &accepted).await {
         Ok(Outcome::Done) => Marked::Verified,
         Ok(Outcome::ConditionFailed) => Marked::NoMembership,
         Err(error) => {

@@ -97,11 +97,11 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         return Err(ApiError::NotFound);
     }
     if !user.is_unverified() {
-        store.mark_verified(&member).await?;
+        store.mark_verified(&member, &AuditEntry::accepted(&member, meta, now)).await?;
         return Err(ApiError::AlreadyVerified);
     }
 
-    let actor = shared::actor::actor_of(store, caller).await;
+    let actor = caller.actor();
     let entry = AuditEntry::new(AuditAction::ResentInvite, &actor, meta, &member, now).with_id(entry_id);
     match store.claim_resend(&member, now, config.resend_cooldown, &entry).await? {
         Cooldown::Claimed => {}
@@ -152,7 +152,7 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         store.release_resend(&member, now).await?;
         if matches!(refusal, ApiError::AlreadyVerified) {
             // Cognito will not resend to a user who has confirmed since we read them.
-            store.mark_verified(&member).await?;
+            store.mark_verified(&member, &AuditEntry::accepted(&member, meta, now)).await?;
         }
         return Err(refusal);
     }

@@ -1,6 +1,6 @@
 //! The audit log's entries: who did what to whom, when, from where.
 
-use super::{Actor, Member, RequestMeta};
+use super::{Actor, Member, RequestMeta, Role};
 use crate::time::{self, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,20 +8,66 @@ pub enum AuditAction {
     Invited,
     CanceledInvite,
     ResentInvite,
+    AcceptedInvite,
+    ChangedRole,
+    Suspended,
+    Reactivated,
+    Removed,
 }
 
 impl AuditAction {
+    pub const ALL: [Self; 8] = [
+        Self::Invited,
+        Self::CanceledInvite,
+        Self::ResentInvite,
+        Self::AcceptedInvite,
+        Self::ChangedRole,
+        Self::Suspended,
+        Self::Reactivated,
+        Self::Removed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Invited => "Admin invited user",
             Self::CanceledInvite => "Admin canceled user invite",
             Self::ResentInvite => "Admin resent user invite",
+            Self::AcceptedInvite => "User accepted invite",
+            Self::ChangedRole => "Admin changed member role",
+            Self::Suspended => "Admin suspended member",
+            Self::Reactivated => "Admin reactivated member",
+            Self::Removed => "Admin removed member",
+        }
+    }
+
+    /// The Log filter's name for the action.
+    pub fn filter_name(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::CanceledInvite => "canceled",
+            Self::ResentInvite => "resent",
+            Self::AcceptedInvite => "accepted",
+            Self::ChangedRole => "role-changed",
+            Self::Suspended => "suspended",
+            Self::Reactivated => "reactivated",
+            Self::Removed => "removed",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Invited, Self::CanceledInvite, Self::ResentInvite].into_iter().find(|action| action.as_str() == raw)
+        Self::ALL.into_iter().find(|action| action.as_str() == raw)
     }
+
+    pub fn from_filter_name(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.filter_name() == raw)
+    }
+}
+
+/// What a role change changed: the entry's `changes.role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleChange {
+    pub from: Role,
+    pub to: Role,
 }
 
 /// One line of an organisation's Log tab.
@@ -38,6 +84,8 @@ pub struct AuditEntry {
     pub request_id: String,
     pub source_ip: String,
     pub user_agent: String,
+    /// A role change's before and after; none for the other actions.
+    pub role_change: Option<RoleChange>,
 }
 
 impl AuditEntry {
@@ -55,7 +103,25 @@ impl AuditEntry {
             request_id: meta.request_id.clone(),
             source_ip: meta.source_ip.clone(),
             user_agent: meta.user_agent.clone(),
+            role_change: None,
         }
+    }
+
+    /// `member`'s own `User accepted invite`: the first time their membership is marked
+    /// verified, by whichever request learned it (`meta`), at `at`. The id is the member's
+    /// own (one acceptance a membership), so a retry writes the same entry again.
+    pub fn accepted(member: &Member, meta: &RequestMeta, at: Timestamp) -> Self {
+        let actor = Actor { id: member.user_id.to_string(), org_id: member.org_id.clone(), name: member.name.clone() };
+        let id = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("accepted\n{}\n{}", member.org_id, member.user_id).as_bytes(),
+        );
+        Self::new(AuditAction::AcceptedInvite, &actor, meta, member, at).with_id(id.to_string())
+    }
+
+    /// With the role change it records.
+    pub fn changing_role(self, from: Role, to: Role) -> Self {
+        Self { role_change: Some(RoleChange { from, to }), ..self }
     }
 
     /// The same entry under `id`: one a retry of the same request derives again.
@@ -88,6 +154,16 @@ mod tests {
         assert_eq!(AuditAction::Invited.as_str(), "Admin invited user");
         assert_eq!(AuditAction::ResentInvite.as_str(), "Admin resent user invite");
         assert_eq!(AuditAction::parse("Admin canceled user invite"), Some(AuditAction::CanceledInvite));
+        assert_eq!(AuditAction::AcceptedInvite.as_str(), "User accepted invite");
+        assert_eq!(AuditAction::ChangedRole.as_str(), "Admin changed member role");
+        assert_eq!(AuditAction::Suspended.as_str(), "Admin suspended member");
+        assert_eq!(AuditAction::Reactivated.as_str(), "Admin reactivated member");
+        assert_eq!(AuditAction::Removed.as_str(), "Admin removed member");
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
+            assert_eq!(AuditAction::from_filter_name(action.filter_name()), Some(action));
+        }
+        assert_eq!(AuditAction::from_filter_name("role-changed"), Some(AuditAction::ChangedRole));
     }
 
     #[test]
@@ -104,6 +180,7 @@ mod tests {
             request_id: String::new(),
             source_ip: String::new(),
             user_agent: String::new(),
+            role_change: None,
         };
         assert!(entry(1_000, "zzz").entry_key() < entry(2_000, "aaa").entry_key());
         assert!(entry(9, "a").entry_key() < entry(10_000_000_000, "a").entry_key());

@@ -9,6 +9,9 @@ use crate::time::Timestamp;
 pub enum MemberStatus {
     Unverified,
     Verified,
+    /// Verified, then suspended by an administrator: disabled in Cognito, refused by every
+    /// function, until reactivated.
+    Suspended,
 }
 
 impl MemberStatus {
@@ -16,6 +19,7 @@ impl MemberStatus {
         match self {
             Self::Unverified => "unverified",
             Self::Verified => "verified",
+            Self::Suspended => "suspended",
         }
     }
 
@@ -23,6 +27,7 @@ impl MemberStatus {
         match raw {
             "unverified" => Some(Self::Unverified),
             "verified" => Some(Self::Verified),
+            "suspended" => Some(Self::Suspended),
             _ => None,
         }
     }
@@ -36,16 +41,18 @@ pub enum ShownStatus {
     Verified,
     Unverified,
     Expired,
+    Suspended,
 }
 
 impl ShownStatus {
-    pub const ALL: [Self; 3] = [Self::Verified, Self::Unverified, Self::Expired];
+    pub const ALL: [Self; 4] = [Self::Verified, Self::Unverified, Self::Expired, Self::Suspended];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Verified => "verified",
             Self::Unverified => "unverified",
             Self::Expired => "expired",
+            Self::Suspended => "suspended",
         }
     }
 
@@ -58,6 +65,7 @@ impl ShownStatus {
         match self {
             Self::Verified => MemberStatus::Verified,
             Self::Unverified | Self::Expired => MemberStatus::Unverified,
+            Self::Suspended => MemberStatus::Suspended,
         }
     }
 }
@@ -94,6 +102,15 @@ pub struct Member {
     /// The id of the last resend whose entry went to the log: how a retry of that resend
     /// learns it was finished by someone else.
     pub last_resend_id: Option<String>,
+    /// The audit entry of the last role change, suspension or reactivation, from its commit
+    /// until Cognito is known to follow it (the group, or the user disabled or enabled): the
+    /// intent the reconciler finishes if the request stopped in between.
+    pub change_pending: Option<AuditEntry>,
+    /// Set when a removal is decided (and the organisation's count of active administrators
+    /// has given the member up), before their Cognito user is deleted: the entry that the
+    /// removal writes when the membership goes. A membership with one is being removed: its
+    /// holder is refused everywhere, and no other change applies to it.
+    pub remove_pending: Option<AuditEntry>,
 }
 
 impl Member {
@@ -116,6 +133,8 @@ impl Member {
             disabled_by: None,
             resend_attempted: None,
             last_resend_id: None,
+            change_pending: None,
+            remove_pending: None,
         }
     }
 
@@ -134,13 +153,20 @@ impl Member {
     pub fn invitation_expires_at(&self, validity: chrono::Duration) -> Option<Timestamp> {
         match self.status {
             MemberStatus::Unverified => self.last_invitation_sent_at.map(|sent| sent + validity),
-            MemberStatus::Verified => None,
+            MemberStatus::Verified | MemberStatus::Suspended => None,
         }
+    }
+
+    /// Counted among the organisation's active administrators: an administrator who has
+    /// verified and is neither suspended nor being removed.
+    pub fn is_active_admin(&self) -> bool {
+        self.role == Role::Admin && self.status == MemberStatus::Verified && self.remove_pending.is_none()
     }
 
     pub fn shown_status(&self, now: Timestamp, validity: chrono::Duration) -> ShownStatus {
         match (self.status, self.invitation_expires_at(validity)) {
             (MemberStatus::Verified, _) => ShownStatus::Verified,
+            (MemberStatus::Suspended, _) => ShownStatus::Suspended,
             (MemberStatus::Unverified, Some(expires)) if expires <= now => ShownStatus::Expired,
             (MemberStatus::Unverified, _) => ShownStatus::Unverified,
         }
@@ -167,6 +193,7 @@ impl MemberFilter {
         let lapsed = member.last_invitation_sent_at.is_some_and(|sent| sent <= self.lapsed_at);
         let shown = match member.status {
             MemberStatus::Verified => ShownStatus::Verified,
+            MemberStatus::Suspended => ShownStatus::Suspended,
             MemberStatus::Unverified if lapsed => ShownStatus::Expired,
             MemberStatus::Unverified => ShownStatus::Unverified,
         };

@@ -9,7 +9,7 @@ mod member;
 pub mod search;
 mod values;
 
-pub use audit::{AuditAction, AuditEntry};
+pub use audit::{AuditAction, AuditEntry, RoleChange};
 pub use contact::Contact;
 pub use member::{Member, MemberFilter, MemberStatus, ShownStatus};
 pub use values::{Email, PersonName, Phone, Role, UserId};

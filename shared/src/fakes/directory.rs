@@ -171,6 +171,20 @@ impl Directory for FakeDirectory {
         Ok(())
     }
 
+    async fn remove_from_group(&self, username: &str, group: &str) -> Result<bool, DirectoryError> {
+        self.call("remove_from_group", username)?;
+        if self.user(username).is_none() {
+            return Ok(false);
+        }
+        self.groups.lock().expect("groups").remove(&(username.to_owned(), group.to_owned()));
+        Ok(true)
+    }
+
+    async fn sign_out(&self, username: &str) -> Result<bool, DirectoryError> {
+        self.call("sign_out", username)?;
+        Ok(self.user(username).is_some())
+    }
+
     async fn users_with(&self, kind: ContactKind, value: &str) -> Result<Vec<DirectoryUser>, DirectoryError> {
         self.call("users_with", value)?;
         let users = self.users.lock().expect("users");

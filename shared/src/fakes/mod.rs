@@ -8,6 +8,7 @@
 
 mod directory;
 mod store;
+mod store_changes;
 mod store_members;
 
 pub use directory::FakeDirectory;
@@ -69,10 +70,16 @@ pub fn caller(org_id: &str, id: &str, admin: bool) -> crate::identity::Caller {
     }
 }
 
-/// A request admitted for `caller` on `target`, as [`crate::request`] admits one, at `now`.
+/// A request admitted for `caller` on `target`, as [`crate::request`] admits one, at `now`:
+/// the caller's membership verified, an administrator's when their token says so.
 pub fn admitted<T>(caller: crate::identity::Caller, target: T, now: Timestamp) -> crate::request::Admitted<T> {
+    use crate::domain::{Member, MemberStatus, Role, UserId};
+    let role = if caller.groups.is_empty() { Role::Member } else { Role::Admin };
+    let user_id = UserId::parse(caller.username.as_deref().unwrap_or(&caller.id)).expect("a user id");
+    let membership = Member::new(&caller.org_id, user_id, &caller.display_name, role, MemberStatus::Verified);
     crate::request::Admitted {
         caller,
+        membership,
         target,
         meta: crate::domain::RequestMeta { request_id: "req-1".into(), ..Default::default() },
         key: None,

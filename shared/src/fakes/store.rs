@@ -28,6 +28,8 @@ pub(super) struct Tables {
     pub audit: Vec<AuditEntry>,
     pub keys: HashMap<String, KeyRecord>,
     pub quotas: HashMap<String, Uses>,
+    /// Each organisation's count of active administrators.
+    pub admins: HashMap<String, u64>,
 }
 
 /// The store. A call named in [`FakeStore::fail`] fails once, before it changes anything.
@@ -66,6 +68,9 @@ impl FakeStore {
                 held_by: None,
             };
             tables.claims.insert(contact, claim);
+        }
+        if member.is_active_admin() {
+            *tables.admins.entry(member.org_id.clone()).or_default() += 1;
         }
         tables.members.insert((member.org_id.clone(), member.user_id.to_string()), member);
     }

@@ -101,16 +101,20 @@ impl Members for FakeStore {
         Ok(())
     }
 
-    async fn mark_verified(&self, member: &Member) -> Result<Outcome, StoreError> {
+    async fn mark_verified(&self, member: &Member, accepted: &AuditEntry) -> Result<Outcome, StoreError> {
         self.call("mark_verified")?;
-        Ok(self.update_if(
-            member,
-            |_| true,
-            |stored| {
-                stored.status = MemberStatus::Verified;
-                stored.cancel_pending = None;
-            },
-        ))
+        let mut tables = self.lock();
+        let Some(stored) = tables.members.get_mut(&key(member)) else { return Ok(Outcome::ConditionFailed) };
+        stored.cancel_pending = None;
+        if stored.status == MemberStatus::Unverified {
+            stored.status = MemberStatus::Verified;
+            let admin = stored.is_active_admin();
+            if admin {
+                *tables.admins.entry(member.org_id.clone()).or_default() += 1;
+            }
+            tables.audit.push(accepted.clone());
+        }
+        Ok(Outcome::Done)
     }
 
     async fn remove_member_with_audit(

@@ -149,6 +149,12 @@ pub trait Directory: Send + Sync {
     /// Creates the user and sends the invitation by SMS, and by email where one is given.
     fn create_user(&self, user: &NewUser) -> impl Future<Output = Result<Creation, DirectoryError>> + Send;
     fn add_to_group(&self, username: &str, group: &str) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// Returns false when the user does not exist (a user outside the group is no error).
+    fn remove_from_group(&self, username: &str, group: &str)
+    -> impl Future<Output = Result<bool, DirectoryError>> + Send;
+    /// Revokes every refresh token of the user (`AdminUserGlobalSignOut`); returns false
+    /// when the user does not exist.
+    fn sign_out(&self, username: &str) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
     /// The users whose phone number or email address is `value`.
     fn users_with(
         &self,

@@ -79,8 +79,15 @@ pub trait Members: Send + Sync {
     /// Records that the pending resend `id` was sent to Cognito without an answer.
     fn mark_resend_attempted(&self, member: &Member, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Corrects the status mirror to verified and drops any cancel in flight.
-    fn mark_verified(&self, member: &Member) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+    /// Corrects the status mirror to verified and drops any cancel in flight. The first time
+    /// (the mirror said unverified), `accepted` (the member's `User accepted invite`) is
+    /// written, and an administrator is counted among the organisation's active ones, in the
+    /// same transaction: exactly once, whoever learns it first and however often.
+    fn mark_verified(
+        &self,
+        member: &Member,
+        accepted: &AuditEntry,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 
     /// Removes the membership and its contact claims and appends the audit entry, all or
     /// nothing, and only if the membership still exists; with a `receipt`, the request's

@@ -7,6 +7,7 @@ mod audit;
 mod contacts;
 mod directory;
 mod idempotency;
+mod member_changes;
 mod members;
 mod pending;
 mod quotas;
@@ -15,6 +16,7 @@ pub use audit::*;
 pub use contacts::*;
 pub use directory::*;
 pub use idempotency::*;
+pub use member_changes::*;
 pub use members::*;
 pub use pending::*;
 pub use quotas::*;
@@ -39,12 +41,12 @@ pub use crate::domain::MemberFilter;
 pub use crate::domain::search::Search;
 
 /// Everything the functions keep in DynamoDB.
-pub trait Store: Members + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas {}
+pub trait Store: Members + MemberChanges + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas {}
 
-impl<T: Members + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas> Store for T {}
+impl<T: Members + MemberChanges + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas> Store for T {}
 
 /// The store's traits, for code that calls them on a concrete store rather than through a
 /// `S: Store` bound.
 pub mod prelude {
-    pub use super::{AuditLog, ContactClaims, IdempotencyRecords, Members, PendingWork, Quotas, Store};
+    pub use super::{AuditLog, ContactClaims, IdempotencyRecords, MemberChanges, Members, PendingWork, Quotas, Store};
 }

@@ -4,10 +4,10 @@
 
 use super::member_listing::FILTERED_PAGE_READ;
 use super::{Backfilled, DynamoStore, Item, failed, is_condition_failure, s, text, timestamp};
-use crate::domain::{AuditAction, AuditEntry};
+use crate::domain::{AuditAction, AuditEntry, Role, RoleChange};
 use crate::ports::{AuditFilter, AuditLog, AuditPage, StoreError};
 use crate::time;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 impl DynamoStore {
     /// One page (`page` items read) of the migration that gives entries written before the
@@ -223,7 +223,7 @@ pub fn org_action(org_id: &str, action: AuditAction) -> String {
 }
 
 pub fn audit_item(entry: &AuditEntry) -> Item {
-    Item::from([
+    let mut item = Item::from([
         ("orgId".into(), s(&entry.org_id)),
         ("entryId".into(), s(&entry.entry_key())),
         ("id".into(), s(&entry.id)),
@@ -237,7 +237,17 @@ pub fn audit_item(entry: &AuditEntry) -> Item {
         ("requestId".into(), s(&entry.request_id)),
         ("sourceIp".into(), s(&entry.source_ip)),
         ("userAgent".into(), s(&entry.user_agent)),
-    ])
+    ]);
+    if let Some(change) = entry.role_change {
+        let role = Item::from([("from".into(), s(change.from.as_str())), ("to".into(), s(change.to.as_str()))]);
+        item.insert("changes".into(), AttributeValue::M(Item::from([("role".into(), AttributeValue::M(role))])));
+    }
+    item
+}
+
+fn role_change_of(item: &Item) -> Option<RoleChange> {
+    let role = item.get("changes")?.as_m().ok()?.get("role")?.as_m().ok()?;
+    Some(RoleChange { from: Role::parse(&text(role, "from")?)?, to: Role::parse(&text(role, "to")?)? })
 }
 
 pub fn audit_from_item(item: &Item) -> Option<AuditEntry> {
@@ -253,5 +263,6 @@ pub fn audit_from_item(item: &Item) -> Option<AuditEntry> {
         request_id: text(item, "requestId")?,
         source_ip: text(item, "sourceIp").unwrap_or_default(),
         user_agent: text(item, "userAgent").unwrap_or_default(),
+        role_change: role_change_of(item),
     })
 }

@@ -73,6 +73,12 @@ pub fn member_item(member: &Member) -> Item {
     if let Some(id) = &member.last_resend_id {
         item.insert("lastResendId".into(), s(id));
     }
+    if let Some(entry) = &member.change_pending {
+        item.insert("changePending".into(), AttributeValue::M(audit_item(entry)));
+    }
+    if let Some(entry) = &member.remove_pending {
+        item.insert("removePending".into(), AttributeValue::M(audit_item(entry)));
+    }
     item
 }
 
@@ -100,6 +106,14 @@ pub fn member_from_item(item: &Item) -> Option<Member> {
         disabled_by: text(item, "disabledBy"),
         resend_attempted: text(item, "resendAttempted"),
         last_resend_id: text(item, "lastResendId"),
+        change_pending: match item.get("changePending") {
+            Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
+            _ => None,
+        },
+        remove_pending: match item.get("removePending") {
+            Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
+            _ => None,
+        },
     })
 }
 
@@ -144,6 +158,8 @@ mod tests {
             disabled_by: Some("entry-1".into()),
             resend_attempted: None,
             last_resend_id: Some("entry-0".into()),
+            change_pending: None,
+            remove_pending: None,
         };
         assert_eq!(member_from_item(&member_item(&member)), Some(member));
     }

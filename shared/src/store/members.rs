@@ -59,7 +59,7 @@ impl DynamoStore {
     /// The outcome decides whether the caller answers success or a retry repeats the work,
     /// so an unanswered read is asked again, a few times, before the outcome is called
     /// unknown.
-    async fn committed(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
+    pub(super) async fn committed(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -184,30 +184,54 @@ impl Members for DynamoStore {
         self.update_if_still(member, "SET resendAttempted = :id", "resendPending.id = :id", id).await
     }
 
-    async fn mark_verified(&self, member: &Member) -> Result<Outcome, StoreError> {
-        let result = self
-            .client
-            .update_item()
+    async fn mark_verified(&self, member: &Member, accepted: &AuditEntry) -> Result<Outcome, StoreError> {
+        // The first time: from unverified, with the member's entry and, for an
+        // administrator, the organisation's count (crate::store::member_changes).
+        let build = |e: aws_sdk_dynamodb::error::BuildError| failed("TransactWriteItems", e);
+        let first = Update::builder()
             .table_name(&self.tables.members)
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
             .update_expression("SET #status = :verified, statusKey = :statusKey REMOVE cancelPending")
-            .condition_expression("attribute_exists(userId)")
+            .condition_expression("#status = :unverified")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":verified", s(MemberStatus::Verified.as_str()))
+            .expression_attribute_values(":unverified", s(MemberStatus::Unverified.as_str()))
             .expression_attribute_values(
                 ":statusKey",
                 s(&status_key(MemberStatus::Verified, &member.name, &member.user_id)),
             )
-            .send()
-            .await;
-        match result {
-            Ok(_) => {
-                self.leave_pending_work_if_none(member).await?;
-                Ok(Outcome::Done)
+            .build()
+            .map_err(build)?;
+        let verified = Member { status: MemberStatus::Verified, ..member.clone() };
+        let was_admin = Member { status: MemberStatus::Unverified, ..member.clone() }.is_active_admin();
+        let mut items = vec![TransactWriteItem::builder().update(first).build()];
+        items.extend(self.admin_count_update(&member.org_id, was_admin, verified.is_active_admin())?);
+        let token = Self::new_token();
+        items.push(self.audit_put(accepted, &token)?);
+        match self.transact(items, &token).await {
+            Ok(()) => {}
+            Err(_) if self.committed(accepted, &token).await? => {}
+            Err(error) if failed_conditions(&error).is_some() => {
+                // Verified already (or gone): only a cancel in flight is left to drop.
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.tables.members)
+                    .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
+                    .update_expression("REMOVE cancelPending")
+                    .condition_expression("attribute_exists(userId)")
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => {}
+                    Err(e) if is_condition_failure(&e) => return Ok(Outcome::ConditionFailed),
+                    Err(e) => return Err(failed("UpdateItem", e)),
+                }
             }
-            Err(e) if is_condition_failure(&e) => Ok(Outcome::ConditionFailed),
-            Err(e) => Err(failed("UpdateItem", e)),
+            Err(error) => return Err(failed("TransactWriteItems", error)),
         }
+        self.leave_pending_work_if_none(member).await?;
+        Ok(Outcome::Done)
     }
 
     /// The removal is conditional on the membership still existing, so of two cancels racing

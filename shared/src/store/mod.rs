@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod member_item;
 pub mod member_listing;
 pub mod member_scan;
+pub mod member_changes;
 pub mod members;
 pub mod pending;
 pub mod quotas;

@@ -27,7 +27,11 @@ pub const PENDING: &str = "pending";
 
 /// When the oldest work still pending on `member` began.
 pub fn oldest_pending(member: &Member) -> Option<Timestamp> {
-    [&member.cancel_pending, &member.resend_pending].into_iter().flatten().map(|entry| entry.occurred_at).min()
+    [&member.cancel_pending, &member.resend_pending, &member.change_pending, &member.remove_pending]
+        .into_iter()
+        .flatten()
+        .map(|entry| entry.occurred_at)
+        .min()
 }
 
 /// Items one query of an index returns at most: a pass asks for pages of this size until it
@@ -45,7 +49,8 @@ impl DynamoStore {
             .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
             .update_expression("REMOVE pendingWork, pendingSince")
             .condition_expression(
-                "attribute_exists(pendingSince) AND attribute_not_exists(cancelPending) AND attribute_not_exists(resendPending)",
+                "attribute_exists(pendingSince) AND attribute_not_exists(cancelPending) AND attribute_not_exists(resendPending) \
+                AND attribute_not_exists(changePending) AND attribute_not_exists(removePending)",
             )
             .send()
             .await;

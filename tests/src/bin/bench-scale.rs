@@ -134,6 +134,7 @@ async fn measure(size: usize) -> Vec<(&'static str, Cost)> {
             request_id: format!("bench-{index}"),
             source_ip: "203.0.113.1".into(),
             user_agent: "bench-scale".into(),
+            role_change: None,
         };
         let claimed = stack.deps.store.claim_resend(&member, begun, std::time::Duration::from_secs(60), &entry).await;
         assert_eq!(claimed.unwrap(), Cooldown::Claimed);

@@ -1,0 +1,7 @@
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let deps = &shared::start().await?;
+    run(service_fn(move |request| change_member_role::handle(deps, request))).await
+}
