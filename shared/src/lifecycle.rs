@@ -22,9 +22,9 @@
 
 use crate::domain::{AuditAction, AuditEntry, Member, MemberStatus, Role, UserId};
 use crate::error::ApiError;
+use crate::http::json;
 use crate::ports::{Change, Directory, Outcome, Receipt, Store};
 use crate::request::Admitted;
-use crate::http::json;
 use crate::view::MemberView;
 use crate::{Deps, time::Timestamp};
 use lambda_http::http::StatusCode;
@@ -79,8 +79,8 @@ where
             // Nothing to change; Cognito may still lag a change whose request stopped.
             return follow(deps, &member).await;
         };
-        let mut entry =
-            AuditEntry::new(action, &request.caller.actor(), &request.meta, &member, request.now).with_id(entry_id.clone());
+        let mut entry = AuditEntry::new(action, &request.caller.actor(), &request.meta, &member, request.now)
+            .with_id(entry_id.clone());
         if member.role != after.role {
             entry = entry.changing_role(member.role, after.role);
         }
@@ -97,11 +97,17 @@ where
 /// pending entry. Returns the membership as read after the calls.
 pub async fn follow<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<Member, ApiError> {
     let mut current = member.clone();
+    // Whether this follower disabled the user: if the membership is verified again when it
+    // reads it after (a reactivation committed and followed meanwhile, its pending entry
+    // already dropped), the disable it made is undone.
+    let mut disabled = false;
     for _ in 0..ATTEMPTS {
         if current.remove_pending.is_some() {
             return Ok(current);
         }
-        follow_once(deps, &current).await?;
+        let reactivated = current.change_pending.as_ref().is_some_and(|entry| entry.action == AuditAction::Reactivated);
+        follow_once(deps, &current, reactivated || disabled).await?;
+        disabled |= current.status == MemberStatus::Suspended;
         let Some(again) = deps.store.get_member(&current.org_id, &current.user_id).await? else {
             return Ok(current);
         };
@@ -117,9 +123,9 @@ pub async fn follow<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) 
 }
 
 /// One round of Cognito calls for `member`: the group for the role; a suspended member
-/// disabled and signed out; a reactivated one enabled. (A verified member some operator
-/// disabled by hand stays so: only a reactivation enables.)
-async fn follow_once<D: Directory, S>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
+/// disabled and signed out; a verified one enabled when `enable` (a reactivation is being
+/// followed: a verified member some operator disabled by hand stays so otherwise).
+async fn follow_once<D: Directory, S>(deps: &Deps<D, S>, member: &Member, enable: bool) -> Result<(), ApiError> {
     let (username, group) = (member.user_id.as_str(), deps.config.admin_group.as_str());
     match member.role {
         Role::Admin => deps.directory.add_to_group(username, group).await?,
@@ -127,13 +133,12 @@ async fn follow_once<D: Directory, S>(deps: &Deps<D, S>, member: &Member) -> Res
             deps.directory.remove_from_group(username, group).await?;
         }
     }
-    let reactivated = member.change_pending.as_ref().is_some_and(|entry| entry.action == AuditAction::Reactivated);
     match member.status {
         MemberStatus::Suspended => {
             deps.directory.disable(username).await?;
             deps.directory.sign_out(username).await?;
         }
-        MemberStatus::Verified if reactivated => {
+        MemberStatus::Verified if enable => {
             deps.directory.enable(username).await?;
         }
         _ => {}

@@ -70,6 +70,54 @@ impl TestStack {
         Self { sdk, provisioned, deps }
     }
 
+    /// A fresh stack, empty but for the fixtures' callers (Ada and Bob of Acme, Gus of
+    /// Globex; see [`TestStack::admit`]), whose memberships every request's admission reads.
+    pub async fn with_callers() -> Self {
+        let stack = Self::empty().await;
+        for demo in [seed::ACME_ADMIN, seed::ACME_VERIFIED, seed::GLOBEX_ADMIN] {
+            stack.admit(demo.org_id, demo.user_id, demo.role).await;
+        }
+        stack
+    }
+
+    /// `user_id` of `org_id`, verified, as a test's own caller: their confirmed Cognito user
+    /// (no phone or email, in the administrators' group when admin) and their membership
+    /// (counted among the active administrators when admin), and no audit entry.
+    pub async fn admit(&self, org_id: &str, user_id: &str, role: shared::domain::Role) {
+        let (client, pool) = (self.deps.directory.client(), self.deps.directory.user_pool_id());
+        let attribute = |name: &str, value: &str| {
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name(name).value(value).build().unwrap()
+        };
+        client
+            .admin_create_user()
+            .user_pool_id(pool)
+            .username(user_id)
+            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+            .user_attributes(attribute("custom:org_id", org_id))
+            .user_attributes(attribute("name", user_id))
+            .send()
+            .await
+            .expect("create the caller's user");
+        client
+            .admin_set_user_password()
+            .user_pool_id(pool)
+            .username(user_id)
+            .password(seed::DEMO_PASSWORD)
+            .permanent(true)
+            .send()
+            .await
+            .expect("confirm the caller");
+        if role == shared::domain::Role::Admin {
+            self.deps.directory.add_to_group(user_id, &self.deps.config.admin_group).await.expect("the group");
+        }
+        let user = shared::domain::UserId::parse(user_id).expect("a user id");
+        let member = shared::domain::Member::new(org_id, user, user_id, role, shared::domain::MemberStatus::Verified);
+        self.deps.store.put_member_record(&member).await.expect("write a caller's membership");
+        if member.is_active_admin() {
+            self.deps.store.count_active_admin(org_id).await.expect("count the administrator");
+        }
+    }
+
     /// A fresh stack with the demo organisations of `make dev`.
     pub async fn seeded() -> Self {
         let stack = Self::empty().await;

@@ -214,6 +214,9 @@ impl Shared {
 
 /// Runs the workload on `stack` (an empty one) and checks the invariants.
 pub async fn run(stack: &TestStack, settings: Settings) -> Report {
+    for (admin, org, _) in ADMINS {
+        stack.admit(org, admin, shared::domain::Role::Admin).await;
+    }
     let mut instances = Vec::new();
     let mut faults = Vec::new();
     for instance in 0..settings.instances {

@@ -82,6 +82,7 @@ fn phone(n: usize) -> String {
 /// A stack whose functions run with these limits, and the Cognito calls they make.
 async fn stack_with(limits: Limits) -> (TestStack, Deps, Calls) {
     let mut stack = TestStack::seeded().await;
+    stack.admit(INITECH, "initech-admin", shared::domain::Role::Admin).await;
     stack.deps.config.limits = limits;
     let cognito = Calls::new();
     let deps = stack.instance().cognito(cognito.clone()).deps();

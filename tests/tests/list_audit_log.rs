@@ -30,7 +30,7 @@ async fn an_admin_reads_the_log_newest_first_in_the_contract_shape() {
     assert_eq!(response.headers()["content-type"], "application/json");
     let body = json_body(&response);
     let entries = body["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 6, "five seeded invitations and the cancel");
+    assert_eq!(entries.len(), 8, "five seeded invitations, two acceptances and the cancel");
     let newest = &entries[0];
     assert_eq!(newest["action"], "Admin canceled user invite");
     assert_eq!(newest["actor"], serde_json::json!({"id": ACME_ADMIN.sub, "name": "Ada Admin"}));
@@ -41,7 +41,10 @@ async fn an_admin_reads_the_log_newest_first_in_the_contract_shape() {
     assert!(shared::time::parse(newest["occurredAt"].as_str().unwrap()).is_some());
     let keys: Vec<&str> = newest.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys.len(), 8, "{keys:?}");
-    assert!(entries[1..].iter().all(|e| e["action"] == "Admin invited user"));
+    assert!(entries[1..].iter().all(|e| e["action"] == "Admin invited user" || e["action"] == "User accepted invite"));
+    let accepted: Vec<&Value> = entries.iter().filter(|e| e["action"] == "User accepted invite").collect();
+    assert_eq!(accepted.len(), 2, "Ada and Bob verified, once each");
+    assert!(accepted.iter().all(|e| e["actor"]["id"] == e["target"]["id"]), "the member accepted their own invitation");
     assert_eq!(body["nextCursor"], Value::Null);
 }
 
@@ -58,7 +61,7 @@ async fn only_administrators_read_their_own_organisations_log() {
     assert_eq!(anonymous.status(), 401);
     let targets: Vec<&str> =
         globex["entries"].as_array().unwrap().iter().map(|e| e["target"]["name"].as_str().unwrap()).collect();
-    assert_eq!(targets, ["Hank Invitee", "Gus Globex"]);
+    assert_eq!(targets, ["Hank Invitee", "Gus Globex", "Gus Globex"], "Hank invited; Gus accepted, invited");
 }
 
 #[tokio::test]
@@ -80,7 +83,7 @@ async fn bad_parameters_and_forged_or_foreign_cursors_are_refused() {
 
 #[tokio::test]
 async fn a_few_hundred_entries_page_completely_newest_first_one_query_a_page() {
-    let stack = TestStack::empty().await;
+    let stack = TestStack::with_callers().await;
     let start = shared::time::parse("2026-11-26T09:00:00Z").unwrap();
     let mut written = Vec::new();
     for (org, count) in [(ACME, 320), (GLOBEX, 45)] {
@@ -119,7 +122,8 @@ async fn a_few_hundred_entries_page_completely_newest_first_one_query_a_page() {
         dynamo.reset();
         let body = json_body(&call(&deps, with_query("list-audit-log/admin-reads-log.json", &query)).await);
         assert_eq!(dynamo.count("Query"), 1);
-        assert_eq!(dynamo.total(), 1);
+        assert_eq!(dynamo.count("GetItem"), 1, "the caller's membership");
+        assert_eq!(dynamo.total(), 2);
         pages += 1;
         seen.extend(body["entries"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()));
         match body["nextCursor"].as_str() {
@@ -207,7 +211,8 @@ async fn the_log_filters_by_action_and_by_member_also_after_a_cancel() {
         .await,
     );
     assert_eq!(dynamo.count("Query"), 4);
-    assert_eq!(dynamo.total(), 4, "one query a page, nothing else");
+    assert_eq!(dynamo.count("GetItem"), 4, "the caller's membership, a request");
+    assert_eq!(dynamo.total(), 8, "one query a page, nothing else");
 
     assert_eq!(actions(&history), ["Admin canceled user invite", "Admin resent user invite", "Admin invited user"]);
     assert!(history["entries"].as_array().unwrap().iter().all(|e| e["target"]["id"] == ACME_INVITEE.user_id));
@@ -219,7 +224,7 @@ async fn the_log_filters_by_action_and_by_member_also_after_a_cancel() {
 
 #[tokio::test]
 async fn filtered_pages_follow_their_cursor_and_refuse_another_filters() {
-    let stack = TestStack::empty().await;
+    let stack = TestStack::with_callers().await;
     let start = shared::time::parse("2026-11-26T09:00:00Z").unwrap();
     let mut canceled = Vec::new();
     for i in 0..120 {
@@ -256,7 +261,7 @@ async fn filtered_pages_follow_their_cursor_and_refuse_another_filters() {
         }
         dynamo.reset();
         let body = json_body(&call(&deps, with_query(case, &query)).await);
-        assert_eq!(dynamo.total(), 1);
+        assert_eq!(dynamo.total(), 2, "the caller's membership and one query");
         seen.extend(body["entries"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()));
         match body["nextCursor"].as_str() {
             Some(next) if seen.len() == 14 => {

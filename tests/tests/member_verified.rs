@@ -65,7 +65,7 @@ async fn an_unknown_user_or_another_trigger_changes_nothing() {
 #[tokio::test]
 async fn a_dynamodb_failure_never_fails_the_sign_in() {
     let stack = TestStack::seeded().await;
-    let failing = stack.instance().dynamo(Fault::new("UpdateItem", When::BeforeSending, 1)).deps();
+    let failing = stack.instance().dynamo(Fault::new("TransactWriteItems", When::BeforeSending, 1)).deps();
     let sent = event("invitee-confirms");
 
     let returned = trigger(&failing.store, sent.clone()).await;

@@ -93,7 +93,7 @@ const ACME_STATIC: &str = ACME;
 
 #[tokio::test]
 async fn an_invitation_killed_anywhere_and_retried_is_one_invitation() {
-    let stack = TestStack::empty().await;
+    let stack = TestStack::with_callers().await;
     let done = at_every_point(&stack, "invite", 201, |deps, n| async move {
         let (status, body) = answer(Box::pin(invite_user::handle(&deps, invitation(n))).await).await;
         (body["userId"].as_str().map(str::to_owned), (status, body))
@@ -104,7 +104,7 @@ async fn an_invitation_killed_anywhere_and_retried_is_one_invitation() {
 
 #[tokio::test]
 async fn a_cancel_killed_anywhere_and_retried_is_one_cancel() {
-    let stack = TestStack::empty().await;
+    let stack = TestStack::with_callers().await;
     let invitees = invitees(&stack, 60).await;
     let done = at_every_point(&stack, "cancel", 204, |deps, n| {
         let user_id = invitees[n].clone();
@@ -122,7 +122,7 @@ async fn a_cancel_killed_anywhere_and_retried_is_one_cancel() {
 
 #[tokio::test]
 async fn a_resend_killed_anywhere_and_retried_is_one_resend() {
-    let stack = TestStack::empty().await;
+    let stack = TestStack::with_callers().await;
     let invitees = invitees(&stack, 60).await;
     let done = at_every_point(&stack, "resend", 202, |deps, n| {
         let user_id = invitees[n].clone();

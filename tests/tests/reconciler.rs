@@ -45,6 +45,15 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
     Box::pin(invite_user::handle(&dies, fixture("invite-user/admin-invites-member.json"))).await.unwrap();
     let stranded = stack.users_with_phone("+447700900106").await;
     assert_eq!(stranded.len(), 1);
+    // A suspension of Bob committed; Cognito never disabled him (every attempt failed).
+    let dies = stack.instance().cognito(Fault::new("AdminDisableUser", When::BeforeSending, 10)).deps();
+    let suspended = Box::pin(suspend_member::handle(&dies, fixture("suspend-member/admin-suspends-verified.json")));
+    assert_eq!(suspended.await.unwrap().status(), 503);
+    // A removal of Zed was decided; his user could not be deleted.
+    stack.admit(ACME, "acme-zed", shared::domain::Role::Member).await;
+    let dies = stack.instance().cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 10)).deps();
+    let zed = fixture_with("remove-member/admin-removes-verified.json", |e| members_tests::retarget(e, "acme-zed"));
+    assert_eq!(Box::pin(remove_member::handle(&dies, zed)).await.unwrap().status(), 503);
     // Hank's Cognito user was deleted by hand: a ghost.
     delete_user(&stack, GLOBEX_INVITEE.user_id).await;
     // Someone made a user by hand in the console, who signed in: not ours to delete.
@@ -77,9 +86,17 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
             cancels_undone: 1,
             resends_logged: 1,
             stranded_users_deleted: 1,
-            reservations_removed: 2
+            reservations_removed: 2,
+            changes_followed: 1,
+            removals_finished: 1,
         }
     );
+    let bob = stack.member(ACME, "acme-bob").await.unwrap();
+    assert_eq!((bob.status, bob.change_pending), (shared::domain::MemberStatus::Suspended, None));
+    assert!(!stack.cognito_user("acme-bob").await.unwrap().enabled, "Cognito follows the suspension");
+    assert!(stack.member(ACME, "acme-zed").await.is_none() && stack.cognito_user("acme-zed").await.is_none());
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::Removed).await.len(), 1);
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::Suspended).await.len(), 1);
     assert_eq!(summary.reported, reconciler::Reported::default(), "nothing pending wants a person");
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.is_none(), "Carol's cancel finished");
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 1);

@@ -133,8 +133,8 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
         page["entries"].as_array().unwrap()[..3].iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["Admin resent user invite", "Admin invited user", "Admin canceled user invite"],
-        "newest first"
+        ["Admin resent user invite", "User accepted invite", "Admin invited user"],
+        "newest first: the sign-in wrote the invitee's acceptance"
     );
 
     // The reconciler, as the schedule invokes it: one pass over pending work (none has
@@ -159,4 +159,18 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     assert_eq!(response["statusCode"], 409);
     let problem: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     assert_eq!(problem["code"], "already-verified");
+
+    // The member lifecycle, fixture by fixture: Bob suspended and reactivated; Ada, the
+    // last active administrator, refused her own demotion; Bob promoted, then removed.
+    for (function, case, status) in [
+        ("suspend-member", "admin-suspends-verified", 200),
+        ("reactivate-member", "admin-reactivates-after-suspend", 200),
+        ("change-member-role", "admin-demotes-last-admin", 409),
+        ("change-member-role", "admin-promotes-member", 200),
+        ("remove-member", "admin-removes-verified", 204),
+    ] {
+        let output = invoke(port, function, &format!("events/{function}/{case}.json"));
+        let response: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a response");
+        assert_eq!(response["statusCode"], status, "{function} {case}: {response}");
+    }
 }

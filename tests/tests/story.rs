@@ -21,7 +21,7 @@ async fn invite_list_cancel_and_invite_again() {
     let listed = json_body(&list_members::handle(deps, fixture("list-members/admin-lists.json")).await.unwrap());
     let frank = row(&listed, &user_id).expect("Frank is listed");
     assert_eq!(frank["status"], "unverified");
-    assert_eq!(frank["actions"], serde_json::json!(["resend-invitation", "cancel-invitation"]));
+    assert_eq!(frank["actions"], serde_json::json!(["resend-invitation", "cancel-invitation", "change-role"]));
 
     let cancel = fixture_with("cancel-invitation/admin-cancels-unverified.json", |e| retarget(e, &user_id));
     assert_eq!(cancel_invitation::handle(deps, cancel).await.unwrap().status(), 204);

@@ -122,7 +122,12 @@ async fn refuse_verified<D: Directory, S: Store>(
     member: &Member,
 ) -> Result<(), ApiError> {
     shared::disabling::enable_if_a_cancel_disabled(deps, member).await?;
-    deps.store.mark_verified(member, &AuditEntry::accepted(member, &request.meta, request.now)).await?;
+    deps.store
+        .mark_verified(
+            member,
+            &AuditEntry::accepted(member, &request.meta.request_id, "cancel-invitation", request.now),
+        )
+        .await?;
     Err(ApiError::AlreadyVerified)
 }
 

@@ -58,9 +58,9 @@ impl From<&AuditEntry> for EntryView {
             request_id: entry.request_id.clone(),
             source_ip: entry.source_ip.clone(),
             user_agent: entry.user_agent.clone(),
-            changes: entry.role_change.map(|change| {
-                serde_json::json!({"role": {"from": change.from.as_str(), "to": change.to.as_str()}})
-            }),
+            changes: entry
+                .role_change
+                .map(|change| serde_json::json!({"role": {"from": change.from.as_str(), "to": change.to.as_str()}})),
         }
     }
 }
@@ -97,13 +97,11 @@ fn decode_cursor(raw: &str, org_id: &str, filter: &AuditFilter) -> Result<String
 fn parse_filter(query: &std::collections::HashMap<String, String>) -> Result<AuditFilter, ApiError> {
     let action = match query.get("action").map(String::as_str) {
         None | Some("") => None,
-        Some(raw) => {
-            Some(AuditAction::from_filter_name(raw).ok_or_else(|| {
-                let names: Vec<String> =
-                    AuditAction::ALL.iter().map(|action| format!("\"{}\"", action.filter_name())).collect();
-                ApiError::BadRequest(format!("action must be one of {}.", names.join(", ")))
-            })?)
-        }
+        Some(raw) => Some(AuditAction::from_filter_name(raw).ok_or_else(|| {
+            let names: Vec<String> =
+                AuditAction::ALL.iter().map(|action| format!("\"{}\"", action.filter_name())).collect();
+            ApiError::BadRequest(format!("action must be one of {}.", names.join(", ")))
+        })?),
     };
     let target_id = match query.get("targetId").map(String::as_str) {
         None | Some("") => None,

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 use shared::config::Tables;
-use shared::domain::{AuditEntry, MemberStatus, RequestMeta, UserId};
+use shared::domain::{AuditEntry, MemberStatus, UserId};
 use shared::ports::{Outcome, Store};
 use shared::store::DynamoStore;
 use std::time::Duration;
@@ -85,12 +85,7 @@ pub async fn mark_verified<S: Store>(store: &S, event: &Value, request_id: &str)
         return Marked::AlreadyVerified;
     }
     // The member's acceptance, written the first time only: by whoever marks them first.
-    let meta = RequestMeta {
-        request_id: request_id.to_owned(),
-        source_ip: String::new(),
-        user_agent: format!("Cognito {trigger}"),
-    };
-    let accepted = AuditEntry::accepted(&member, &meta, shared::time::now());
+    let accepted = AuditEntry::accepted(&member, request_id, &format!("Cognito {trigger}"), shared::time::now());
     match store.mark_verified(&member, &accepted).await {
         Ok(Outcome::Done) => Marked::Verified,
         Ok(Outcome::ConditionFailed) => Marked::NoMembership,

@@ -14,6 +14,11 @@
 //!   still there (the cancel died before deleting), it is undone: the user enabled again if
 //!   the cancel disabled them, the pending entry dropped;
 //! - a pending resend: its entry is written (the message may have gone out);
+//! - a pending lifecycle change (a role, a suspension, a reactivation committed, Cognito
+//!   perhaps not following yet): Cognito made to follow the membership as it is now
+//!   ([`shared::lifecycle::follow`]);
+//! - a removal decided: finished ([`shared::lifecycle::finish_removal`]): the user signed
+//!   out and deleted, the membership and claims removed with the decided entry;
 //! - a reservation whose invitation died (between its reservation and its commit): the
 //!   invitation's Cognito user, if it made one, deleted, and its reservations removed,
 //!   through [`shared::reclaim`], which holds the reservations and disables the user before
@@ -58,6 +63,8 @@ pub struct Repaired {
     pub resends_logged: usize,
     pub stranded_users_deleted: usize,
     pub reservations_removed: usize,
+    pub changes_followed: usize,
+    pub removals_finished: usize,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -110,7 +117,9 @@ pub fn metrics_line(summary: &Summary, now: Timestamp) -> String {
                     + repaired.cancels_undone
                     + repaired.resends_logged
                     + repaired.stranded_users_deleted
-                    + repaired.reservations_removed,
+                    + repaired.reservations_removed
+                    + repaired.changes_followed
+                    + repaired.removals_finished,
             ),
         ],
     )
@@ -171,6 +180,18 @@ async fn member_work(
     summary: &mut Summary,
 ) -> Result<(), shared::ApiError> {
     let lapsed = |entry: &Option<shared::domain::AuditEntry>| entry.clone().filter(|e| e.occurred_at < lapsed_before);
+    if let Some(removal) = lapsed(&member.remove_pending) {
+        shared::lifecycle::finish_removal(deps, member, &removal, None).await?;
+        summary.repaired.removals_finished += 1;
+        tracing::info!(target_user = %member.user_id, "finished a removal nobody retried");
+        return Ok(()); // The membership, and its place among pending work, are gone.
+    }
+    let change = lapsed(&member.change_pending);
+    if change.is_some() {
+        shared::lifecycle::follow(deps, member).await?;
+        summary.repaired.changes_followed += 1;
+        tracing::info!(target_user = %member.user_id, "made Cognito follow a change nobody retried");
+    }
     let (cancel, resend) = (lapsed(&member.cancel_pending), lapsed(&member.resend_pending));
     if let Some(pending) = &cancel {
         // Ask Cognito now: whether the cancel got as far as deleting.
@@ -205,8 +226,11 @@ async fn member_work(
     if resend.is_some() {
         rest.resend_pending = None;
     }
-    let other_work = rest.cancel_pending.is_some() || rest.resend_pending.is_some();
-    if other_work || (cancel.is_none() && resend.is_none()) {
+    if change.is_some() {
+        rest.change_pending = None;
+    }
+    let other_work = rest.cancel_pending.is_some() || rest.resend_pending.is_some() || rest.change_pending.is_some();
+    if other_work || (cancel.is_none() && resend.is_none() && change.is_none()) {
         deps.store.settle_pending_work(&rest).await?;
     }
     Ok(())

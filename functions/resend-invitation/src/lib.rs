@@ -97,7 +97,9 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         return Err(ApiError::NotFound);
     }
     if !user.is_unverified() {
-        store.mark_verified(&member, &AuditEntry::accepted(&member, meta, now)).await?;
+        store
+            .mark_verified(&member, &AuditEntry::accepted(&member, &meta.request_id, "resend-invitation", now))
+            .await?;
         return Err(ApiError::AlreadyVerified);
     }
 
@@ -152,7 +154,9 @@ pub async fn resend_invitation<D: Directory, S: Store>(
         store.release_resend(&member, now).await?;
         if matches!(refusal, ApiError::AlreadyVerified) {
             // Cognito will not resend to a user who has confirmed since we read them.
-            store.mark_verified(&member, &AuditEntry::accepted(&member, meta, now)).await?;
+            store
+                .mark_verified(&member, &AuditEntry::accepted(&member, &meta.request_id, "resend-invitation", now))
+                .await?;
         }
         return Err(refusal);
     }

@@ -32,7 +32,10 @@ pub async fn handle<D: Directory, S: Store>(deps: &Deps<D, S>, request: Request)
 }
 
 /// The rule itself, for a request already admitted (an administrator's).
-pub async fn suspend<D: Directory, S: Store>(deps: &Deps<D, S>, request: &Admitted<UserId>) -> Result<Member, ApiError> {
+pub async fn suspend<D: Directory, S: Store>(
+    deps: &Deps<D, S>,
+    request: &Admitted<UserId>,
+) -> Result<Member, ApiError> {
     let own = request.membership.user_id == request.target;
     shared::lifecycle::change(deps, request, AuditAction::Suspended, |member| match member.status {
         MemberStatus::Unverified => Err(ApiError::NotVerified),

@@ -108,15 +108,21 @@ impl AuditEntry {
     }
 
     /// `member`'s own `User accepted invite`: the first time their membership is marked
-    /// verified, by whichever request learned it (`meta`), at `at`. The id is the member's
-    /// own (one acceptance a membership), so a retry writes the same entry again.
-    pub fn accepted(member: &Member, meta: &RequestMeta, at: Timestamp) -> Self {
+    /// verified, by whichever request learned it from Cognito (`request_id`, of `learned_by`:
+    /// the trigger, or a cancel or resend that found them confirmed), at `at`. The id is the
+    /// member's own (one acceptance a membership), so a retry writes the same entry again.
+    pub fn accepted(member: &Member, request_id: &str, learned_by: &str, at: Timestamp) -> Self {
         let actor = Actor { id: member.user_id.to_string(), org_id: member.org_id.clone(), name: member.name.clone() };
+        let meta = RequestMeta {
+            request_id: request_id.to_owned(),
+            source_ip: "cognito".to_owned(),
+            user_agent: learned_by.to_owned(),
+        };
         let id = uuid::Uuid::new_v5(
             &uuid::Uuid::NAMESPACE_OID,
             format!("accepted\n{}\n{}", member.org_id, member.user_id).as_bytes(),
         );
-        Self::new(AuditAction::AcceptedInvite, &actor, meta, member, at).with_id(id.to_string())
+        Self::new(AuditAction::AcceptedInvite, &actor, &meta, member, at).with_id(id.to_string())
     }
 
     /// With the role change it records.

@@ -47,6 +47,11 @@ impl FakeDirectory {
         self.users.lock().expect("users").insert(user.username.clone(), user);
     }
 
+    /// `username` in `group`, as an earlier call left them.
+    pub fn put_in_group(&self, username: &str, group: &str) {
+        self.groups.lock().expect("groups").insert((username.to_owned(), group.to_owned()));
+    }
+
     pub fn user(&self, username: &str) -> Option<DirectoryUser> {
         self.users.lock().expect("users").get(username).cloned()
     }

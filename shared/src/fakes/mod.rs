@@ -87,3 +87,36 @@ pub fn admitted<T>(caller: crate::identity::Caller, target: T, now: Timestamp) -
         now,
     }
 }
+
+/// A verified member of `org_id`, as an invitation and a first sign-in leave them: their
+/// membership (counted among the active administrators when `role` is admin), their
+/// confirmed Cognito user, in the administrators' group when admin, and their phone claimed.
+pub fn put_verified(
+    deps: &Deps<FakeDirectory, FakeStore>,
+    org_id: &str,
+    id: &str,
+    role: crate::domain::Role,
+    phone: &str,
+) -> crate::domain::UserId {
+    use crate::domain::{Member, MemberStatus, Role, UserId};
+    use crate::ports::{DirectoryUser, UserState};
+    let user_id = UserId::parse(id).expect("a user id");
+    let member = Member::new(org_id, user_id.clone(), id, role, MemberStatus::Verified)
+        .reached_at(Some(phone.to_owned()), None)
+        .invited("admin-0", deps.config.clock.now());
+    deps.store.put_member(member);
+    deps.directory.put(DirectoryUser {
+        username: id.to_owned(),
+        status: UserState::Confirmed,
+        enabled: true,
+        org_id: Some(org_id.to_owned()),
+        name: Some(id.to_owned()),
+        phone: Some(phone.to_owned()),
+        email: None,
+        created_at: None,
+    });
+    if role == Role::Admin {
+        deps.directory.put_in_group(id, crate::config::DEFAULT_ADMIN_GROUP);
+    }
+    user_id
+}

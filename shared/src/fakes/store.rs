@@ -55,7 +55,8 @@ impl FakeStore {
         self.failing.lock().expect("failing").push(operation);
     }
 
-    /// A membership, as an earlier invitation left it, with its contacts claimed.
+    /// A membership, as an earlier invitation left it, with its contacts claimed, counted
+    /// among the active administrators if it is one (in place of the one it replaces).
     pub fn put_member(&self, member: Member) {
         let mut tables = self.lock();
         for contact in Contact::all_of(member.phone.as_deref(), member.email.as_deref()) {
@@ -69,10 +70,13 @@ impl FakeStore {
             };
             tables.claims.insert(contact, claim);
         }
-        if member.is_active_admin() {
-            *tables.admins.entry(member.org_id.clone()).or_default() += 1;
+        let counted = tables.admins.entry(member.org_id.clone()).or_default();
+        *counted += u64::from(member.is_active_admin());
+        let key = (member.org_id.clone(), member.user_id.to_string());
+        if let Some(replaced) = tables.members.insert(key, member) {
+            let counted = tables.admins.entry(replaced.org_id.clone()).or_default();
+            *counted -= u64::from(replaced.is_active_admin());
         }
-        tables.members.insert((member.org_id.clone(), member.user_id.to_string()), member);
     }
 
     pub fn member(&self, org_id: &str, user_id: &str) -> Option<Member> {

@@ -150,8 +150,11 @@ pub trait Directory: Send + Sync {
     fn create_user(&self, user: &NewUser) -> impl Future<Output = Result<Creation, DirectoryError>> + Send;
     fn add_to_group(&self, username: &str, group: &str) -> impl Future<Output = Result<(), DirectoryError>> + Send;
     /// Returns false when the user does not exist (a user outside the group is no error).
-    fn remove_from_group(&self, username: &str, group: &str)
-    -> impl Future<Output = Result<bool, DirectoryError>> + Send;
+    fn remove_from_group(
+        &self,
+        username: &str,
+        group: &str,
+    ) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
     /// Revokes every refresh token of the user (`AdminUserGlobalSignOut`); returns false
     /// when the user does not exist.
     fn sign_out(&self, username: &str) -> impl Future<Output = Result<bool, DirectoryError>> + Send;

@@ -41,7 +41,10 @@ pub use crate::domain::MemberFilter;
 pub use crate::domain::search::Search;
 
 /// Everything the functions keep in DynamoDB.
-pub trait Store: Members + MemberChanges + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas {}
+pub trait Store:
+    Members + MemberChanges + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas
+{
+}
 
 impl<T: Members + MemberChanges + ContactClaims + AuditLog + IdempotencyRecords + PendingWork + Quotas> Store for T {}
 

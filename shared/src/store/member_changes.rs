@@ -13,7 +13,7 @@
 
 use super::member_item::status_key;
 use super::pending::PENDING;
-use super::{DynamoStore, Item, audit_item, failed, failed_conditions, is_condition_failure, number, s};
+use super::{DynamoStore, Item, audit_item, conflicted, failed, failed_conditions, is_condition_failure, number, s};
 use crate::domain::{AuditEntry, Member};
 use crate::ports::{Change, MemberChanges, Members, StoreError};
 use crate::time;
@@ -50,26 +50,39 @@ impl DynamoStore {
 
     /// Runs a lifecycle transaction whose first item is the membership's and whose second,
     /// if any, the count's; `entry` (written by it, or pending in it) tells a lost answer.
+    ///
+    /// Two administrators acting on each other touch the same count in the same moment:
+    /// DynamoDB cancels one transaction with `TransactionConflict`, having applied nothing,
+    /// and it is tried again (after a pause) to find the other's outcome.
     async fn commit_change(
         &self,
         items: Vec<TransactWriteItem>,
         entry: &AuditEntry,
         written: bool,
     ) -> Result<Change, StoreError> {
-        let token = Self::new_token();
-        let mut items = items;
-        if written {
-            items.push(self.audit_put(entry, &token)?);
+        const ATTEMPTS: u64 = 4;
+        for attempt in 1..=ATTEMPTS {
+            let token = Self::new_token();
+            let mut items = items.clone();
+            if written {
+                items.push(self.audit_put(entry, &token)?);
+            }
+            match self.transact(items, &token).await {
+                Ok(()) => return Ok(Change::Done),
+                Err(_) if written && self.committed(entry, &token).await? => return Ok(Change::Done),
+                Err(error) if conflicted(&error) && attempt < ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                Err(error) => {
+                    return match failed_conditions(&error) {
+                        Some(indexes) if indexes.contains(&0) => Ok(Change::Stale),
+                        Some(_) => Ok(Change::LastAdmin),
+                        None => Err(failed("TransactWriteItems", error)),
+                    };
+                }
+            }
         }
-        match self.transact(items, &token).await {
-            Ok(()) => Ok(Change::Done),
-            Err(_) if written && self.committed(entry, &token).await? => Ok(Change::Done),
-            Err(error) => match failed_conditions(&error) {
-                Some(indexes) if indexes.contains(&0) => Ok(Change::Stale),
-                Some(_) => Ok(Change::LastAdmin),
-                None => Err(failed("TransactWriteItems", error)),
-            },
-        }
+        unreachable!("the last attempt returns")
     }
 
     fn membership_update(&self, before: &Member) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {

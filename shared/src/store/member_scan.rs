@@ -30,6 +30,22 @@ impl DynamoStore {
             .map_err(|e| failed("PutItem", e))
     }
 
+    /// Counts one more active administrator of `org_id`, for a record written by
+    /// [`DynamoStore::put_member_record`] (tests and tools; the functions move the count only
+    /// in the transaction that changes the membership).
+    pub async fn count_active_admin(&self, org_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.orgs)
+            .key("orgId", super::s(org_id))
+            .update_expression("ADD activeAdmins :one")
+            .expression_attribute_values(":one", aws_sdk_dynamodb::types::AttributeValue::N("1".into()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failed("UpdateItem", e))
+    }
+
     /// Every membership of the table (tests and tools); a malformed record fails it.
     pub async fn all_members(&self) -> Result<Vec<Member>, StoreError> {
         let (members, malformed) = self.scan_members().await?;

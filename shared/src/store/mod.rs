@@ -10,10 +10,10 @@
 pub mod audit;
 pub mod contacts;
 pub mod idempotency;
+pub mod member_changes;
 pub mod member_item;
 pub mod member_listing;
 pub mod member_scan;
-pub mod member_changes;
 pub mod members;
 pub mod pending;
 pub mod quotas;

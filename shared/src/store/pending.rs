@@ -1,7 +1,7 @@
 //! Pending work as the reconciler finds it ([`PendingWork`]): by two sparse global indexes
 //! that hold only what is under way, so a pass reads what is pending and nothing else.
 //!
-//! - the members table's `byPendingSince`: a membership with a cancel or resend under way
+//! - the members table's `byPendingSince`: a membership with a cancel, a resend, a lifecycle change or a removal under way
 //!   carries `pendingWork` (always [`PENDING`]) and `pendingSince` (when its oldest pending
 //!   work began). The write that marks the work sets both, in the same update; the write
 //!   that clears it is followed by [`DynamoStore::leave_pending_work_if_none`]. If that
@@ -168,8 +168,12 @@ impl PendingWork for DynamoStore {
             .update_expression("SET pendingWork = :pending, pendingSince = :since")
             .expression_attribute_values(":pending", s(PENDING))
             .expression_attribute_values(":since", s(&time::sortable(oldest)));
-        for (attribute, entry) in [("cancelPending", &member.cancel_pending), ("resendPending", &member.resend_pending)]
-        {
+        for (attribute, entry) in [
+            ("cancelPending", &member.cancel_pending),
+            ("resendPending", &member.resend_pending),
+            ("changePending", &member.change_pending),
+            ("removePending", &member.remove_pending),
+        ] {
             match entry {
                 Some(entry) => {
                     condition.push(format!("{attribute}.id = :{attribute}"));
