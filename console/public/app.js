@@ -177,8 +177,15 @@ document.querySelector('[role="tablist"]').addEventListener("keydown", (event) =
 
 // ------------------------------------------------------------------ members
 
-const STATUS_TEXT = { verified: "Verified", unverified: "Unverified", expired: "Expired" };
-const ACTION_TEXT = { "resend-invitation": "Resend invitation", "cancel-invitation": "Cancel invitation" };
+const STATUS_TEXT = { verified: "Verified", unverified: "Unverified", expired: "Expired", suspended: "Suspended" };
+const ACTION_TEXT = {
+  "resend-invitation": "Resend invitation",
+  "cancel-invitation": "Cancel invitation",
+  "change-role": "Change role",
+  suspend: "Suspend",
+  reactivate: "Reactivate",
+  remove: "Remove member",
+};
 
 function membersQuery() {
   const params = new URLSearchParams({ limit: "25" });
@@ -303,8 +310,15 @@ async function act(action, member) {
   $("members-error").textContent = "";
   $("members-notice").textContent = "";
   const path = `/invitations/${encodeURIComponent(member.userId)}`;
+  const memberPath = `/members/${encodeURIComponent(member.userId)}`;
   try {
-    if (action === "cancel-invitation") {
+    if (action === "change-role") return changeRoleDialog(member);
+    if (action === "remove") return removeDialog(member);
+    if (action === "suspend" || action === "reactivate") {
+      await api("POST", `${memberPath}/${action}`, { idempotent: true });
+      await loadMembers(true);
+      $("members-notice").textContent = action === "suspend" ? `${member.name} was suspended.` : `${member.name} was reactivated.`;
+    } else if (action === "cancel-invitation") {
       // As the help article says: no confirmation; the row goes.
       // The notice once the list shows it: what is announced is what is on the screen.
       await api("DELETE", path, { idempotent: true });
@@ -318,6 +332,54 @@ async function act(action, member) {
   } catch (error) {
     $("members-error").textContent = describe(error);
   }
+}
+
+// The lifecycle's dialogs: modal, named by their heading, closed by Escape as well.
+function openDialog(templateId, member) {
+  const slot = render(templateId, "dialog-slot");
+  const dialog = slot.querySelector("dialog");
+  dialog.querySelector("[data-member-name]").textContent = member.name;
+  dialog.addEventListener("close", () => $("dialog-slot").replaceChildren());
+  dialog.showModal();
+  return dialog;
+}
+
+function changeRoleDialog(member) {
+  const dialog = openDialog("role-template", member);
+  $("role-select").value = member.role;
+  $("role-close").addEventListener("click", () => dialog.close());
+  $("role-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("role-error").textContent = "";
+    try {
+      const changed = await api("PATCH", `/members/${encodeURIComponent(member.userId)}`, {
+        body: { role: $("role-select").value },
+        idempotent: true,
+      });
+      dialog.close();
+      await loadMembers(true);
+      $("members-notice").textContent = `${changed.name} is now ${changed.role === "admin" ? "an admin" : "a member"}.`;
+    } catch (error) {
+      $("role-error").textContent = describe(error);
+    }
+  });
+}
+
+function removeDialog(member) {
+  const dialog = openDialog("remove-template", member);
+  $("remove-keep").addEventListener("click", () => dialog.close());
+  $("remove-confirm").addEventListener("click", async () => {
+    $("remove-error").textContent = "";
+    try {
+      await api("DELETE", `/members/${encodeURIComponent(member.userId)}`, { idempotent: true });
+      dialog.close();
+      await loadMembers(true);
+      $("members-notice").textContent = `${member.name} was removed.`;
+    } catch (error) {
+      $("remove-error").textContent = describe(error);
+    }
+  });
+  $("remove-keep").focus();
 }
 
 let searchTimer;
@@ -363,6 +425,7 @@ async function loadLog(fresh) {
   $("log-error").textContent = "";
   try {
     const params = new URLSearchParams({ limit: "25" });
+    if ($("log-filter").value) params.set("action", $("log-filter").value);
     if (state.logCursor) params.set("cursor", state.logCursor);
     const page = await api("GET", `/audit-log?${params}`);
     if (fresh) $("log-list").replaceChildren();
@@ -386,6 +449,7 @@ async function loadLog(fresh) {
   }
 }
 $("log-more").addEventListener("click", () => loadLog(false));
+$("log-filter").addEventListener("change", () => loadLog(true));
 
 // ------------------------------------------------------------------ start
 

@@ -181,19 +181,6 @@ impl CognitoDirectory {
             }
         }
     }
-
-    /// Takes `username` out of `group` (nothing to do when they are not in it).
-    pub async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
-        self.client
-            .admin_remove_user_from_group()
-            .user_pool_id(&self.user_pool_id)
-            .username(username)
-            .group_name(group)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| failed("AdminRemoveUserFromGroup", error))
-    }
 }
 
 impl Directory for CognitoDirectory {

@@ -13,8 +13,9 @@
 //! its retry, any later change of the member, or the reconciler makes Cognito follow.
 //!
 //! Two changes of one member can reach Cognito in the other order than they committed, so
-//! [`follow`] reads the membership again after its calls and follows again if it moved:
-//! whoever makes the last call has read the last commit.
+//! [`follow`] reads the membership again after its calls and follows again if it moved
+//! (another change committed: its own pending entry is there, even when it set the same
+//! role back): whoever makes the last call has read the last commit.
 //!
 //! A removal ([`finish_removal`]) is decided the same way (`removePending`, the count given
 //! up), then signs the member out, deletes the Cognito user, and removes the membership and
@@ -73,7 +74,8 @@ where
     let entry_id = request.derived_id().to_string();
     for _ in 0..ATTEMPTS {
         let member = target_of(deps, request).await?;
-        let ours = member.change_pending.as_ref().is_some_and(|entry| entry.id == entry_id);
+        let ours = member.change_pending.as_ref().is_some_and(|entry| entry.id == entry_id)
+            || member.last_change_id.as_deref() == Some(entry_id.as_str());
         let after = if ours { None } else { decide(&member)? };
         let Some(after) = after else {
             // Nothing to change; Cognito may still lag a change whose request stopped.
@@ -111,7 +113,11 @@ pub async fn follow<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) 
         let Some(again) = deps.store.get_member(&current.org_id, &current.user_id).await? else {
             return Ok(current);
         };
-        if again.role == current.role && again.status == current.status {
+        // Unchanged since it was read (each change leaves its own pending entry, so a
+        // change back to the same role is a change too): Cognito now follows it.
+        let same_change =
+            again.change_pending.as_ref().map(|e| &e.id) == current.change_pending.as_ref().map(|e| &e.id);
+        if again.role == current.role && again.status == current.status && same_change {
             if let Some(entry) = &again.change_pending {
                 deps.store.clear_change_pending(&again, &entry.id).await?;
             }

@@ -26,7 +26,7 @@ def test_the_seeds_story_from_resend_to_cancel_to_the_log(page, env, cognito):
 
     page.get_by_role("button", name="Actions for Carol Invitee").click()
     menu = page.get_by_role("menu", name="Actions for Carol Invitee")
-    expect(menu.get_by_role("menuitem")).to_have_text(["Resend invitation", "Cancel invitation"])
+    expect(menu.get_by_role("menuitem")).to_have_text(["Resend invitation", "Cancel invitation", "Change role"])
     menu.get_by_role("menuitem", name="Resend invitation").click()
     expect(page.get_by_role("status")).to_contain_text("sent to Carol Invitee again")
 
@@ -79,7 +79,9 @@ def test_an_invitee_accepts_and_the_admin_sees_them_verified(page, env):
     sign_in(page, ADA, env["SEED_PASSWORD"])
     expect(row(page, "Dan Invitee")).to_contain_text("Verified")
     expect(row(page, "Dan Invitee")).not_to_contain_text("Unverified")
-    expect(page.get_by_role("button", name="Actions for Dan Invitee")).to_have_count(0)
+    page.get_by_role("button", name="Actions for Dan Invitee").click()
+    menu = page.get_by_role("menu", name="Actions for Dan Invitee")
+    expect(menu.get_by_role("menuitem")).to_have_text(["Change role", "Suspend", "Remove member"])
 
 
 def test_an_admin_invites_searches_and_pages(page, env):

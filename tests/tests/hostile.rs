@@ -275,7 +275,7 @@ async fn state(stack: &TestStack) -> (usize, Vec<String>, usize, Vec<String>) {
         .collect();
     users.sort();
     let mut member_keys: Vec<String> =
-        members.iter().map(|m| format!("{} {:?} {:?}", m.user_id, m.status, m.cancel_pending)).collect();
+        members.iter().map(|m| format!("{} {:?} {:?} {:?}", m.user_id, m.status, m.role, m.cancel_pending)).collect();
     member_keys.sort();
     (claims.len(), member_keys, audit, users)
 }
@@ -290,12 +290,16 @@ fn hostile_requests_get_documented_answers_and_change_nothing() {
     assert!(runtime.block_on(deps.directory.get_user(ACME_INVITEE.user_id)).unwrap().is_some());
 
     type Route = (&'static str, &'static str, &'static [u16]);
-    let routes: [Route; 5] = [
+    let routes: [Route; 9] = [
         ("GET", "/members", &[200, 400, 401]),
         ("GET", "/audit-log", &[200, 400, 401, 403]),
         ("POST", "/invitations", &[400, 401, 403, 409, 422]),
         ("DELETE", "/invitations/{userId}", &[400, 401, 403, 404, 409, 422]),
         ("POST", "/invitations/{userId}/resend", &[400, 401, 403, 404, 409, 422]),
+        ("PATCH", "/members/{userId}", &[400, 401, 403, 404, 409, 422]),
+        ("POST", "/members/{userId}/suspend", &[400, 401, 403, 404, 409, 422]),
+        ("POST", "/members/{userId}/reactivate", &[400, 401, 403, 404, 409, 422]),
+        ("DELETE", "/members/{userId}", &[400, 401, 403, 404, 409, 422]),
     ];
     let answers = std::cell::RefCell::new(std::collections::BTreeMap::<(&str, u16), usize>::new());
     for (method, route, allowed) in routes {
@@ -303,12 +307,16 @@ fn hostile_requests_get_documented_answers_and_change_nothing() {
         let result = runner.run(&hostile(), |input| {
             let Some(request) = event(&issuer, method, route, &input) else { return Ok(()) };
             let response = runtime.block_on(async {
-                match route {
-                    "/members" => list_members::handle(deps, request).await,
-                    "/audit-log" => list_audit_log::handle(deps, request).await,
-                    "/invitations" => invite_user::handle(deps, request).await,
-                    "/invitations/{userId}" => cancel_invitation::handle(deps, request).await,
-                    _ => resend_invitation::handle(deps, request).await,
+                match (method, route) {
+                    (_, "/members") => list_members::handle(deps, request).await,
+                    (_, "/audit-log") => list_audit_log::handle(deps, request).await,
+                    (_, "/invitations") => invite_user::handle(deps, request).await,
+                    (_, "/invitations/{userId}") => cancel_invitation::handle(deps, request).await,
+                    (_, "/invitations/{userId}/resend") => resend_invitation::handle(deps, request).await,
+                    ("PATCH", _) => Box::pin(change_member_role::handle(deps, request)).await,
+                    ("DELETE", _) => Box::pin(remove_member::handle(deps, request)).await,
+                    (_, "/members/{userId}/suspend") => Box::pin(suspend_member::handle(deps, request)).await,
+                    _ => Box::pin(reactivate_member::handle(deps, request)).await,
                 }
             });
             let response = response.map_err(|e| TestCaseError::fail(format!("{route}: function error {e}")))?;

@@ -363,10 +363,12 @@ async fn invitees_are_created_with_verified_contacts_and_no_forced_alias() {
     assert!(created[0].get("ForceAliasCreation").is_none_or(|force| force == false));
 }
 
-/// The administrators' group is granted only once the membership is written: an invitation
-/// that fails before that leaves nobody holding the group.
+/// The administrators' group is granted before the membership is written (the group alone
+/// grants nothing: every request reads the caller's membership), so no death after the
+/// commit leaves an administrator without it; an invitation that fails at its commit
+/// deletes its user, and the group with it.
 #[tokio::test]
-async fn the_admin_group_is_granted_only_after_the_membership_commits() {
+async fn the_admin_group_comes_before_the_membership_and_goes_with_a_failed_invitation() {
     let stack = TestStack::seeded().await;
     let calls = Calls::new();
     let failing = stack.instance().cognito(calls.clone()).dynamo(Fault::invitation_commit(When::BeforeSending)).deps();
@@ -374,7 +376,7 @@ async fn the_admin_group_is_granted_only_after_the_membership_commits() {
     let first = call(&failing, fixture("invite-user/admin-invites-admin.json")).await;
 
     assert_problem(&first, 503, "unavailable");
-    assert_eq!(calls.count("AdminAddUserToGroup"), 0, "no group before the membership");
+    assert_eq!(calls.count("AdminAddUserToGroup"), 1, "the group before the membership");
     assert_nobody_with(&stack, "+447700900107").await;
     let second = call(&stack.deps, fixture("invite-user/admin-invites-admin.json")).await;
     assert_eq!(second.status(), 201);

@@ -354,3 +354,22 @@ async fn the_trigger_writes_one_acceptance_and_counts_an_administrator_once() {
     assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 2, "Ada, and Erin once verified");
     assert_counted(&stack).await;
 }
+
+/// A reactivation that committed, and whose Cognito call and pending entry were done, loses
+/// its answer (the count's read fails): its retry with the same key finds its own change
+/// (`lastChangeId`) and answers 200, not `409 not-suspended`; one entry.
+#[tokio::test]
+async fn a_committed_change_whose_answer_was_lost_is_answered_by_its_retry() {
+    let stack = TestStack::seeded().await;
+    assert_eq!(call(&stack.deps, suspend(ACME_ADMIN.user_id, ACME_VERIFIED.user_id)).await.status(), 200);
+    // Reads: the caller's membership, the target, the target again after Cognito; then the count.
+    let loses = stack.instance().dynamo(Fault::after("GetItem", When::BeforeSending, 3, 10)).deps();
+    let first = call(&loses, fixture("reactivate-member/admin-reactivates-after-suspend.json")).await;
+    assert_eq!(code(&first), (503, "unavailable".into()));
+    let bob = stack.member(ACME, ACME_VERIFIED.user_id).await.unwrap();
+    assert_eq!((bob.status, bob.change_pending), (MemberStatus::Verified, None), "done but for its answer");
+    let retry = call(&stack.deps, fixture("reactivate-member/admin-reactivates-after-suspend.json")).await;
+    assert_eq!(retry.status(), 200, "{}", json_body(&retry));
+    assert_eq!(json_body(&retry)["status"], "verified");
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::Reactivated).await.len(), 1);
+}

@@ -68,7 +68,16 @@ where
             if !death.struck() {
                 // It got through every call: an ordinary answer.
                 assert_eq!(status, expected, "{kind} without dying: {body}");
-                done.push(Done { kind, org: ACME_STATIC, target, status, body, attempts: 1, server_errors: 0 });
+                done.push(Done {
+                    kind,
+                    org: ACME_STATIC,
+                    target,
+                    status,
+                    body,
+                    attempts: 1,
+                    server_errors: 0,
+                    request_id: String::new(),
+                });
                 completed = true;
                 break;
             }
@@ -78,7 +87,16 @@ where
                 status, expected,
                 "{kind} retried after dying past {survive} calls ({lose_last_answer}): {body}"
             );
-            done.push(Done { kind, org: ACME_STATIC, target, status, body, attempts: 2, server_errors: 0 });
+            done.push(Done {
+                kind,
+                org: ACME_STATIC,
+                target,
+                status,
+                body,
+                attempts: 2,
+                server_errors: 0,
+                request_id: String::new(),
+            });
             run += 1;
         }
         if completed {
@@ -159,6 +177,7 @@ fn invited(ids: &[String]) -> Vec<Done> {
             body: serde_json::Value::Null,
             attempts: 1,
             server_errors: 0,
+            request_id: String::new(),
         })
         .collect()
 }

@@ -15,13 +15,15 @@
 //! 4. create the Cognito user with the caller's `custom:org_id`; Cognito sends the invitation.
 //!    The call is sent once (a repeat would send a second message); when its answer is lost,
 //!    the user is read back: made, the invitation goes on with it;
-//! 5. write the membership, turn the reservation into member claims and append the
-//!    `Admin invited user` entry, in one transaction;
-//! 6. for an `admin`, add the user to the administrators' group, last: nobody holds the
-//!    group without a membership.
+//! 5. for an `admin`, add the user to the administrators' group. The group alone grants
+//!    nothing (every request reads the caller's membership, whose role decides), so it can
+//!    come before the membership, and then no death or refused retry after the commit
+//!    leaves an administrator without it;
+//! 6. write the membership, turn the reservation into member claims and append the
+//!    `Admin invited user` entry, in one transaction.
 //!
-//! A failure in 4 or 5 deletes the Cognito user again and gives the reservation back (and,
-//! when Cognito sent nothing, the quotas' uses) — unless the outcome of 5 is unknown (its
+//! A failure in 4 to 6 deletes the Cognito user again and gives the reservation back (and,
+//! when Cognito sent nothing, the quotas' uses) — unless the outcome of 6 is unknown (its
 //! answer and the read after it both failed): then nothing is deleted on a guess, and the
 //! reservation, outliving its lease, is taken over by the next invitation of the contact,
 //! which finishes the cleanup. An invitation whose reservation was taken over under it (it
@@ -127,7 +129,6 @@ pub async fn invite<D: Directory, S: Store>(
             .get_member(&caller.org_id, user_id)
             .await?
             .ok_or_else(|| ApiError::unavailable("member claims without a membership"))?;
-        grant_role(deps, &member).await?;
         return Ok(member);
     }
     let member = match create_and_commit(deps, caller, meta, invitation, user_id, now).await {
@@ -137,7 +138,6 @@ pub async fn invite<D: Directory, S: Store>(
             return Err(error);
         }
     };
-    grant_role(deps, &member).await?;
     Ok(member)
 }
 
@@ -213,7 +213,7 @@ enum Undo {
     AbandonedUser,
 }
 
-/// Steps 2 to 5.
+/// Steps 2 to 6.
 async fn create_and_commit<D: Directory, S: Store>(
     deps: &Deps<D, S>,
     caller: &Caller,
@@ -261,6 +261,13 @@ async fn create_and_commit<D: Directory, S: Store>(
             // Another's user under this id: nothing was sent for this invitation.
             _ => return unsent(ApiError::ContactInUse, Undo::Reservation).await,
         },
+    }
+    // An administrator's group before the membership: the group grants nothing without a
+    // membership whose role is admin (shared::request), and granted first, no request dying
+    // (or refused on its retry) between the commit and Cognito leaves an administrator
+    // without it. A retry finds it granted by the attempt that committed.
+    if invitation.role == Role::Admin {
+        deps.directory.add_to_group(user_id.as_str(), &deps.config.admin_group).await.map_err(undo_user)?;
     }
     let member = Member::new(
         &caller.org_id,
@@ -367,14 +374,6 @@ async fn undo_invitation<D: Directory, S: Store>(
     if let Err(error) = deps.store.release_contacts(user_id, contacts).await {
         tracing::error!(error = %shared::error::error_chain(&error), "could not give the reservation back; it lapses");
     }
-}
-
-/// Step 6: an administrator's group, granted only once the membership exists.
-async fn grant_role<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) -> Result<(), ApiError> {
-    if member.role == Role::Admin {
-        deps.directory.add_to_group(member.user_id.as_str(), &deps.config.admin_group).await?;
-    }
-    Ok(())
 }
 
 fn new_user(caller: &Caller, invitation: &Invitation, user_id: &UserId) -> NewUser {

@@ -27,7 +27,7 @@ async fn invite_as(deps: &Deps, id: &str, invitation: &Invitation) -> Result<sha
 }
 
 #[tokio::test]
-async fn an_invitation_reserves_checks_takes_creates_then_commits_and_an_admin_gets_the_group_last() {
+async fn an_invitation_reserves_checks_takes_creates_grants_an_admin_the_group_then_commits() {
     let deps = fakes::deps();
     let member = invite_as(&deps, "ivy", &invitation("+447700900123", Role::Admin)).await.unwrap();
     assert_eq!(member.status, MemberStatus::Unverified);
@@ -45,8 +45,8 @@ async fn an_invitation_reserves_checks_takes_creates_then_commits_and_an_admin_g
             "directory.users_with ivy@example.com",
             "store.take",
             "directory.create_user ivy",
-            "store.add_member_with_audit",
             "directory.add_to_group ivy",
+            "store.add_member_with_audit",
         ]
     );
     assert!(deps.directory.in_group("ivy", &deps.config.admin_group));

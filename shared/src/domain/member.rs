@@ -106,6 +106,10 @@ pub struct Member {
     /// until Cognito is known to follow it (the group, or the user disabled or enabled): the
     /// intent the reconciler finishes if the request stopped in between.
     pub change_pending: Option<AuditEntry>,
+    /// The entry id of the last role change, suspension or reactivation committed: how the
+    /// retry of that request (its `Idempotency-Key` derives the same id) knows it is done
+    /// once its pending entry is cleared.
+    pub last_change_id: Option<String>,
     /// Set when a removal is decided (and the organisation's count of active administrators
     /// has given the member up), before their Cognito user is deleted: the entry that the
     /// removal writes when the membership goes. A membership with one is being removed: its
@@ -134,6 +138,7 @@ impl Member {
             resend_attempted: None,
             last_resend_id: None,
             change_pending: None,
+            last_change_id: None,
             remove_pending: None,
         }
     }

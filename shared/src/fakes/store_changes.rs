@@ -40,6 +40,7 @@ impl MemberChanges for FakeStore {
             stored.role = after.role;
             stored.status = after.status;
             stored.change_pending = Some(entry.clone());
+            stored.last_change_id = Some(entry.id.clone());
         });
         if outcome == Change::Done {
             self.lock().audit.push(entry.clone());

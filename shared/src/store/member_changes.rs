@@ -9,7 +9,7 @@
 //! administrators demoting each other at the same moment cannot both commit: DynamoDB
 //! serialises the two transactions on the count's item, and the second finds it at one.
 //! An organisation never counted (created before the count) refuses every decrease until
-//! `make migrate` counts it: the safe way to be wrong.
+//! its count is written (docs/deploy.md): the safe way to be wrong.
 
 use super::member_item::status_key;
 use super::pending::PENDING;
@@ -104,12 +104,13 @@ impl MemberChanges for DynamoStore {
             .membership_update(before)
             .update_expression(
                 "SET #role = :role, #status = :status, statusKey = :statusKey, changePending = :entry, \
-                 pendingWork = :pending, pendingSince = if_not_exists(pendingSince, :since)",
+                 lastChangeId = :id, pendingWork = :pending, pendingSince = if_not_exists(pendingSince, :since)",
             )
             .expression_attribute_values(":role", s(after.role.as_str()))
             .expression_attribute_values(":status", s(after.status.as_str()))
             .expression_attribute_values(":statusKey", s(&status_key(after.status, &after.name, &after.user_id)))
             .expression_attribute_values(":entry", AttributeValue::M(audit_item(entry)))
+            .expression_attribute_values(":id", s(&entry.id))
             .expression_attribute_values(":since", s(&time::sortable(entry.occurred_at)))
             .build()
             .map_err(|e| failed("TransactWriteItems", e))?;

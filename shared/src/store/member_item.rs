@@ -76,6 +76,9 @@ pub fn member_item(member: &Member) -> Item {
     if let Some(entry) = &member.change_pending {
         item.insert("changePending".into(), AttributeValue::M(audit_item(entry)));
     }
+    if let Some(id) = &member.last_change_id {
+        item.insert("lastChangeId".into(), s(id));
+    }
     if let Some(entry) = &member.remove_pending {
         item.insert("removePending".into(), AttributeValue::M(audit_item(entry)));
     }
@@ -110,6 +113,7 @@ pub fn member_from_item(item: &Item) -> Option<Member> {
             Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
             _ => None,
         },
+        last_change_id: text(item, "lastChangeId"),
         remove_pending: match item.get("removePending") {
             Some(AttributeValue::M(entry)) => Some(audit_from_item(entry)?),
             _ => None,
@@ -159,6 +163,7 @@ mod tests {
             resend_attempted: None,
             last_resend_id: Some("entry-0".into()),
             change_pending: None,
+            last_change_id: Some("change-1".into()),
             remove_pending: None,
         };
         assert_eq!(member_from_item(&member_item(&member)), Some(member));
