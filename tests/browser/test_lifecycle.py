@@ -70,10 +70,10 @@ def test_an_admin_suspends_reactivates_and_changes_a_role_and_the_log_shows_it(p
     expect(entries.nth(2)).to_contain_text("Admin reactivated member")
     expect(entries.nth(3)).to_contain_text("Admin suspended member")
     expect(entries.nth(3)).to_contain_text("by Ada Admin for Bob Verified")
-    page.get_by_label("Action").select_option("suspended")
+    page.get_by_role("combobox", name="Filter by action").select_option("suspended")
     expect(entries).to_have_count(1)
     expect(entries.first).to_contain_text("Admin suspended member")
-    page.get_by_label("Action").select_option("accepted")
+    page.get_by_role("combobox", name="Filter by action").select_option("accepted")
     expect(entries.filter(has_text="User accepted invite").first).to_be_visible()
     assert page.errors == []
 

@@ -16,6 +16,10 @@ FUNCTIONS = {
     "ListAuditLogFunction",
     "ReconcilerFunction",
     "DriftAuditFunction",
+    "ChangeMemberRoleFunction",
+    "SuspendMemberFunction",
+    "ReactivateMemberFunction",
+    "RemoveMemberFunction",
 }
 
 # The managed policy SAM gives every function: CloudWatch Logs only.

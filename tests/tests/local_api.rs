@@ -265,11 +265,13 @@ async fn preflights_are_the_gateways_own_and_only_the_consoles_origin_is_allowed
 
     let allowed = preflight(CONSOLE, "DELETE").await.unwrap();
     let other_origin = preflight("https://evil.example", "DELETE").await.unwrap();
-    let other_method = preflight(CONSOLE, "PATCH").await.unwrap();
+    let other_method = preflight(CONSOLE, "PUT").await.unwrap();
 
     assert_eq!(allowed.status(), 204);
     assert_eq!(allowed.headers()["access-control-allow-origin"], CONSOLE);
     assert!(allowed.headers()["access-control-allow-methods"].to_str().unwrap().contains("DELETE"));
+    let role_change = preflight(CONSOLE, "PATCH").await.unwrap();
+    assert_eq!(role_change.status(), 204, "the console changes a role with PATCH");
     assert!(allowed.headers()["access-control-allow-headers"].to_str().unwrap().contains("idempotency-key"));
     assert_eq!(allowed.headers()["access-control-max-age"], "600");
     for refused in [&other_origin, &other_method] {

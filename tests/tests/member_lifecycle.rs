@@ -141,6 +141,13 @@ async fn cognito_follows_every_change_and_a_removed_members_phone_can_be_invited
     assert_eq!((promoted["role"].as_str(), promoted["status"].as_str()), (Some("admin"), Some("verified")));
     assert_eq!(stack.groups_of(bob).await, ["org-admin"], "role admin: in the group");
     assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 2);
+    // An administrator suspended is no longer counted, and reactivated is again, with the
+    // group they had.
+    assert_eq!(call(&stack.deps, suspend(ada, bob)).await.status(), 200);
+    assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 1);
+    assert_eq!(call(&stack.deps, reactivate(ada, bob)).await.status(), 200);
+    assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 2);
+    assert_eq!(stack.groups_of(bob).await, ["org-admin"]);
     let log = stack.audit_entries_of(ACME, AuditAction::ChangedRole).await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].role_change.map(|c| (c.from, c.to)), Some((Role::Member, Role::Admin)));
@@ -372,4 +379,42 @@ async fn a_committed_change_whose_answer_was_lost_is_answered_by_its_retry() {
     assert_eq!(retry.status(), 200, "{}", json_body(&retry));
     assert_eq!(json_body(&retry)["status"], "verified");
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::Reactivated).await.len(), 1);
+}
+
+/// A lifecycle transaction whose answer is lost after DynamoDB applied it: the SDK's retry
+/// finds the membership changed (the emulator ignores the transaction's token), and the
+/// request learns from the log that its own entry is there, so it answers as committed,
+/// with one entry (a reactivation, then a removal).
+#[tokio::test]
+async fn a_transaction_whose_answer_was_lost_is_known_committed_by_its_entry() {
+    let stack = TestStack::seeded().await;
+    let (ada, bob) = (ACME_ADMIN.user_id, ACME_VERIFIED.user_id);
+    assert_eq!(call(&stack.deps, promote(ada, bob)).await.status(), 200);
+    assert_eq!(call(&stack.deps, suspend(ada, bob)).await.status(), 200);
+    let lossy = stack.instance().dynamo(Fault::new("TransactWriteItems", When::AfterServerAnswered, 1)).deps();
+    assert_eq!(call(&lossy, reactivate(ada, bob)).await.status(), 200);
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::Reactivated).await.len(), 1);
+    assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 2, "Bob counted again, once");
+    let lossy = stack.instance().dynamo(Fault::new("TransactWriteItems", When::AfterServerAnswered, 2)).deps();
+    assert_eq!(call(&lossy, remove(ada, bob)).await.status(), 204);
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::Removed).await.len(), 1);
+    assert!(stack.member(ACME, bob).await.is_none());
+    assert_counted(&stack).await;
+}
+
+/// A role change repeated with its `Idempotency-Key` replays its first answer and changes
+/// nothing again.
+#[tokio::test]
+async fn a_role_change_repeated_with_its_key_is_replayed() {
+    let stack = TestStack::seeded().await;
+    let keyed = || {
+        fixture_with("change-member-role/admin-promotes-member.json", |e| {
+            e["headers"]["idempotency-key"] = "promote-bob-1".into();
+        })
+    };
+    let first = call(&stack.deps, keyed()).await;
+    let again = call(&stack.deps, keyed()).await;
+    assert_eq!((first.status().as_u16(), again.status().as_u16()), (200, 200));
+    assert_eq!(json_body(&first), json_body(&again));
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::ChangedRole).await.len(), 1);
 }

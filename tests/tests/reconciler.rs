@@ -49,6 +49,11 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
     let dies = stack.instance().cognito(Fault::new("AdminDisableUser", When::BeforeSending, 10)).deps();
     let suspended = Box::pin(suspend_member::handle(&dies, fixture("suspend-member/admin-suspends-verified.json")));
     assert_eq!(suspended.await.unwrap().status(), 503);
+    // A promotion of Yan committed; Cognito never added him to the group.
+    stack.admit(ACME, "acme-yan", shared::domain::Role::Member).await;
+    let dies = stack.instance().cognito(Fault::new("AdminAddUserToGroup", When::BeforeSending, 10)).deps();
+    let yan = fixture_with("change-member-role/admin-promotes-member.json", |e| members_tests::retarget(e, "acme-yan"));
+    assert_eq!(Box::pin(change_member_role::handle(&dies, yan)).await.unwrap().status(), 503);
     // A removal of Zed was decided; his user could not be deleted.
     stack.admit(ACME, "acme-zed", shared::domain::Role::Member).await;
     let dies = stack.instance().cognito(Fault::new("AdminDeleteUser", When::BeforeSending, 10)).deps();
@@ -87,7 +92,7 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
             resends_logged: 1,
             stranded_users_deleted: 1,
             reservations_removed: 2,
-            changes_followed: 1,
+            changes_followed: 2,
             removals_finished: 1,
         }
     );
@@ -97,6 +102,7 @@ async fn what_dead_requests_left_is_converged_and_what_needs_a_person_reported()
     assert!(stack.member(ACME, "acme-zed").await.is_none() && stack.cognito_user("acme-zed").await.is_none());
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::Removed).await.len(), 1);
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::Suspended).await.len(), 1);
+    assert_eq!(stack.groups_of("acme-yan").await, ["org-admin"], "Cognito follows the promotion");
     assert_eq!(summary.reported, reconciler::Reported::default(), "nothing pending wants a person");
     assert!(stack.member(ACME, ACME_INVITEE.user_id).await.is_none(), "Carol's cancel finished");
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::CanceledInvite).await.len(), 1);
