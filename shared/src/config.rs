@@ -43,6 +43,10 @@ pub struct Config {
     pub invitation_validity: chrono::Duration,
     /// The abuse limits (`INVITATIONS_PER_ORG_PER_HOUR`, `MESSAGES_PER_NUMBER_PER_DAY`).
     pub limits: crate::quota::Limits,
+    /// How long an audit entry is kept after it occurred (`AUDIT_RETENTION_DAYS`, the
+    /// template's `AuditRetentionDays`): its item's TTL, and past it no read shows it. `None`
+    /// (0 days): kept forever.
+    pub audit_retention: Option<chrono::Duration>,
     pub clock: crate::time::Clock,
 }
 
@@ -59,6 +63,22 @@ pub enum ConfigError {
 
 pub const DEFAULT_ADMIN_GROUP: &str = "org-admin";
 pub const DEFAULT_RESEND_COOLDOWN_SECONDS: u64 = 60;
+pub const DEFAULT_AUDIT_RETENTION_DAYS: i64 = 365;
+/// Ten years: past it a TTL is no retention at all (0 keeps forever).
+pub const MAX_AUDIT_RETENTION_DAYS: i64 = 3650;
+
+/// `AUDIT_RETENTION_DAYS`: whole days, 0 (forever) to [`MAX_AUDIT_RETENTION_DAYS`].
+pub fn audit_retention(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<chrono::Duration>, ConfigError> {
+    let Some(raw) = lookup("AUDIT_RETENTION_DAYS").filter(|raw| !raw.trim().is_empty()) else {
+        return Ok(Some(chrono::Duration::days(DEFAULT_AUDIT_RETENTION_DAYS)));
+    };
+    let days = raw.trim().parse::<i64>().ok().filter(|days| (0..=MAX_AUDIT_RETENTION_DAYS).contains(days));
+    let days = days.ok_or_else(|| ConfigError::Invalid {
+        name: "AUDIT_RETENTION_DAYS",
+        reason: format!("expected whole days from 0 (keep forever) to {MAX_AUDIT_RETENTION_DAYS}, got {raw:?}"),
+    })?;
+    Ok((days > 0).then(|| chrono::Duration::days(days)))
+}
 
 fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
     lookup(name)
@@ -155,6 +175,7 @@ impl Config {
         Ok(Self {
             invitation_validity: chrono::Duration::days(validity),
             limits,
+            audit_retention: audit_retention(&lookup)?,
             clock: crate::time::Clock::default(),
             issuer,
             user_pool_id,
@@ -268,6 +289,23 @@ mod tests {
             pairs.push((name, bad));
             let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn audit_retention_defaults_to_a_year_zero_keeps_forever_and_nonsense_is_refused() {
+        let config = Config::from_lookup(lookup(FULL)).unwrap();
+        assert_eq!(config.audit_retention, Some(chrono::Duration::days(365)));
+        let with = |raw: &'static str| {
+            let mut pairs = FULL.to_vec();
+            pairs.push(("AUDIT_RETENTION_DAYS", raw));
+            Config::from_lookup(lookup(&pairs))
+        };
+        assert_eq!(with("0").unwrap().audit_retention, None);
+        assert_eq!(with(" 30 ").unwrap().audit_retention, Some(chrono::Duration::days(30)));
+        for bad in ["-1", "3651", "a year", "1.5"] {
+            let err = with(bad).unwrap_err();
+            assert!(err.to_string().contains("AUDIT_RETENTION_DAYS"), "{bad}: {err}");
         }
     }
 }

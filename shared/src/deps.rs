@@ -18,7 +18,8 @@ pub struct Deps<D = CognitoDirectory, S = DynamoStore> {
 impl Deps {
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
         let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id);
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), config.tables.clone());
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), config.tables.clone())
+            .retaining_audit(config.audit_retention);
         Self { config, directory, store }
     }
 
@@ -37,7 +38,8 @@ impl Deps<(), DynamoStore> {
     pub async fn store_only_from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let sdk = load_sdk_config().await?;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.tables.clone());
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.tables.clone())
+            .retaining_audit(config.audit_retention);
         Ok(Self { config, directory: (), store })
     }
 }

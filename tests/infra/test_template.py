@@ -265,3 +265,13 @@ def test_the_logs_filters_have_indexes_keyed_for_them(template, expanded):
     query = next(s for s in statements if s["Action"] == "dynamodb:Query")
     assert {"Fn::Sub": "${AuditTable.Arn}/index/byTarget"} in query["Resource"]
     assert {"Fn::Sub": "${AuditTable.Arn}/index/byAction"} in query["Resource"]
+
+
+def test_audit_entries_leave_by_the_tables_ttl_after_the_retention_the_functions_read(template):
+    audit = template["Resources"]["AuditTable"]["Properties"]
+    assert audit["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["AUDIT_RETENTION_DAYS"] == {"Ref": "AuditRetentionDays"}
+    parameter = template["Parameters"]["AuditRetentionDays"]
+    # shared::config refuses to start outside 0..3650 (0 keeps forever).
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (365, 0, 3650)

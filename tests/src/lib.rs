@@ -271,7 +271,8 @@ pub fn deps_with(
             aws_sdk_cognitoidentityprovider::Client::from_conf(cognito_config.build()),
             &config.user_pool_id,
         ),
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo_config.build()), config.tables.clone()),
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo_config.build()), config.tables.clone())
+            .retaining_audit(config.audit_retention),
         config,
     }
 }

@@ -397,3 +397,60 @@ async fn the_operators_migrate_script_backfills_and_a_second_run_changes_nothing
     assert!(std::fs::read_dir(&positions).unwrap().next().is_none(), "done: no position left");
     let _ = std::fs::remove_dir(&positions);
 }
+
+/// Retention: each entry is written with its TTL (`expiresAt`, from when it occurred), and
+/// one past it is in no page (unfiltered, by action, by member) though DynamoDB, whose TTL
+/// deletion lags by up to days, still holds it; moto deletes nothing by TTL, so the item
+/// is read back to show it is there.
+#[tokio::test]
+async fn an_entry_past_its_retention_is_in_no_page_while_the_table_still_holds_it() {
+    let stack = TestStack::seeded().await;
+    let deps = &stack.deps;
+    assert_eq!(deps.config.audit_retention, Some(chrono::Duration::days(365)), "the template's default");
+    let now = shared::time::now();
+    let entry = |days_ago: i64, target: &str| AuditEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: ACME.into(),
+        action: AuditAction::ResentInvite,
+        occurred_at: now - chrono::Duration::days(days_ago),
+        actor_id: ACME_ADMIN.sub.into(),
+        actor_name: ACME_ADMIN.name.into(),
+        target_id: target.into(),
+        target_name: target.into(),
+        request_id: format!("retention-{days_ago}"),
+        source_ip: "203.0.113.1".into(),
+        user_agent: "test".into(),
+        role_change: None,
+    };
+    let (expired, kept) = (entry(366, "gone-1"), entry(364, "kept-1"));
+    deps.store.append_audit(&expired).await.unwrap();
+    deps.store.append_audit(&kept).await.unwrap();
+    let forever = entry(400, "kept-2");
+    deps.store.clone().retaining_audit(None).append_audit(&forever).await.unwrap();
+
+    let items = stack.scan(&deps.config.tables.audit).await;
+    let expires_of = |entry: &AuditEntry| {
+        let item = items.iter().find(|item| item["id"].as_s().unwrap() == &entry.id).expect("the item is stored");
+        item.get("expiresAt").map(|n| n.as_n().unwrap().parse::<i64>().unwrap())
+    };
+    assert_eq!(expires_of(&kept), Some((kept.occurred_at + chrono::Duration::days(365)).timestamp()));
+    assert_eq!(expires_of(&expired), Some((expired.occurred_at + chrono::Duration::days(365)).timestamp()));
+    assert_eq!(expires_of(&forever), None, "0 days: no TTL, kept forever");
+
+    let shown = |query: &[(&str, &str)]| {
+        let deps = deps.clone();
+        let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        async move {
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let body = json_body(&call(&deps, with_query("list-audit-log/admin-reads-log.json", &query)).await);
+            body["entries"].as_array().unwrap().iter().map(|e| e["target"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    for query in [vec![("limit", "100")], vec![("limit", "100"), ("action", "resent")]] {
+        let targets = shown(&query).await;
+        assert!(targets.contains(&"kept-1".to_owned()) && targets.contains(&"kept-2".to_owned()), "{query:?}: {targets:?}");
+        assert!(!targets.contains(&"gone-1".to_owned()), "{query:?}: {targets:?}");
+    }
+    assert!(shown(&[("targetId", "gone-1")]).await.is_empty(), "nor in the member's own history");
+    assert_eq!(shown(&[("targetId", "kept-1")]).await, ["kept-1"]);
+}

@@ -18,9 +18,9 @@ use std::time::Duration;
 /// through, and cancel and resend correct the mirror later.
 pub const BUDGET: Duration = Duration::from_secs(3);
 
-/// The store the trigger writes through.
-pub fn store(sdk: &aws_config::SdkConfig, tables: Tables) -> DynamoStore {
-    DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), tables)
+/// The store the trigger writes through, keeping the entries it writes for `retention`.
+pub fn store(sdk: &aws_config::SdkConfig, tables: Tables, retention: Option<chrono::Duration>) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), tables).retaining_audit(retention)
 }
 
 /// What the trigger did; only the log and the tests look at it.

@@ -3,11 +3,19 @@
 //! of the same entry is never a second one.
 
 use super::member_listing::FILTERED_PAGE_READ;
-use super::{Backfilled, DynamoStore, Item, failed, is_condition_failure, s, text, timestamp};
+use super::{Backfilled, DynamoStore, Item, failed, is_condition_failure, n, s, text, timestamp};
 use crate::domain::{AuditAction, AuditEntry, Role, RoleChange};
 use crate::ports::{AuditFilter, AuditLog, AuditPage, StoreError};
 use crate::time;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+/// The audit table's TTL attribute (the template's `TimeToLiveSpecification`).
+pub const EXPIRES_AT: &str = "expiresAt";
+
+/// What every read of the log keeps: entries with no TTL, or whose TTL is still ahead.
+/// DynamoDB deletes an expired item only some time (up to days) after its TTL, so a read
+/// that did not ask would show it.
+const UNEXPIRED: &str = "(attribute_not_exists(expiresAt) OR expiresAt > :now)";
 
 impl DynamoStore {
     /// One page (`page` items read) of the migration that gives entries written before the
@@ -60,7 +68,7 @@ impl DynamoStore {
     /// The audit entry as an item of the transaction `token`, written only if its key is
     /// new. The item keeps the token, so that the writer alone can tell it wrote it.
     pub(super) fn audit_put(&self, entry: &AuditEntry, token: &str) -> Result<TransactWriteItem, StoreError> {
-        let mut item = audit_item(entry);
+        let mut item = self.audit_record(entry);
         item.insert("writtenBy".into(), s(token));
         let put = Put::builder()
             .table_name(&self.tables.audit)
@@ -69,6 +77,16 @@ impl DynamoStore {
             .build()
             .map_err(|e| failed("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// `entry` as the audit table keeps it: its item, with the TTL the store's retention
+    /// gives it (`expiresAt`, seconds since the epoch, counted from when it occurred).
+    fn audit_record(&self, entry: &AuditEntry) -> Item {
+        let mut item = audit_item(entry);
+        if let Some(retention) = self.audit_retention {
+            item.insert(EXPIRES_AT.into(), n((entry.occurred_at + retention).timestamp()));
+        }
+        item
     }
 
     /// `entry`'s item as stored, with only `attribute`, if it is in the log.
@@ -131,7 +149,7 @@ impl AuditLog for DynamoStore {
             .client
             .put_item()
             .table_name(&self.tables.audit)
-            .set_item(Some(audit_item(entry)))
+            .set_item(Some(self.audit_record(entry)))
             .condition_expression("attribute_not_exists(entryId)")
             .send()
             .await;
@@ -174,10 +192,10 @@ impl AuditLog for DynamoStore {
                     .expression_attribute_values(":org", s(org_id));
                 match action {
                     Some(action) => query
-                        .filter_expression("orgId = :org AND #action = :action")
+                        .filter_expression(format!("orgId = :org AND #action = :action AND {UNEXPIRED}"))
                         .expression_attribute_names("#action", "action")
                         .expression_attribute_values(":action", s(action.as_str())),
-                    None => query.filter_expression("orgId = :org"),
+                    None => query.filter_expression(format!("orgId = :org AND {UNEXPIRED}")),
                 }
             }
             (None, Some(action)) => {
@@ -187,14 +205,17 @@ impl AuditLog for DynamoStore {
                     .index_name("byAction")
                     .key_condition_expression("orgAction = :orgAction")
                     .expression_attribute_values(":orgAction", s(&key))
+                    .filter_expression(UNEXPIRED)
             }
             // The table itself reads consistently: the Log tab is read right after the action
             // it should show. (Global indexes cannot; they follow within a second or so.)
             (None, None) => query
                 .key_condition_expression("orgId = :org")
                 .expression_attribute_values(":org", s(org_id))
+                .filter_expression(UNEXPIRED)
                 .consistent_read(true),
         };
+        let mut query = query.expression_attribute_values(":now", n(time::now().timestamp()));
         if let Some(before) = before {
             start.insert("entryId".into(), s(before));
             query = query.set_exclusive_start_key(Some(start));

@@ -13,7 +13,7 @@
 
 use super::member_item::status_key;
 use super::pending::PENDING;
-use super::{DynamoStore, Item, audit_item, conflicted, failed, failed_conditions, is_condition_failure, number, s};
+use super::{DynamoStore, Item, audit_item, conflicted, failed, failed_conditions, number, s};
 use crate::domain::{AuditEntry, Member};
 use crate::ports::{Change, MemberChanges, Members, StoreError};
 use crate::time;
@@ -144,22 +144,9 @@ impl MemberChanges for DynamoStore {
     }
 
     async fn clear_change_pending(&self, member: &Member, id: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.members)
-            .set_key(Some(Self::member_key(&member.org_id, &member.user_id)))
-            .update_expression("REMOVE changePending")
-            .condition_expression("changePending.id = :id")
-            .expression_attribute_values(":id", s(id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => self.leave_pending_work_if_none(member).await,
-            // Gone, or another change is pending now: its own follower clears it.
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(failed("UpdateItem", e)),
-        }
+        // Gone, or another change is pending now: its own follower clears it.
+        self.update_if_still(member, "REMOVE changePending", "changePending.id = :id", id).await?;
+        self.leave_pending_work_if_none(member).await
     }
 
     async fn active_admins(&self, org_id: &str) -> Result<u64, StoreError> {

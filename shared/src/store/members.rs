@@ -28,7 +28,7 @@ impl DynamoStore {
     /// Applies `update` to the membership if `condition` (on `:id`) still holds; when it no
     /// longer does (the member is gone, or another request's work is there now), there is
     /// nothing of ours to change.
-    async fn update_if_still(
+    pub(super) async fn update_if_still(
         &self,
         member: &Member,
         update: &str,
@@ -203,9 +203,9 @@ impl Members for DynamoStore {
             .build()
             .map_err(build)?;
         let verified = Member { status: MemberStatus::Verified, ..member.clone() };
-        let was_admin = Member { status: MemberStatus::Unverified, ..member.clone() }.is_active_admin();
+        // An unverified member is never an active administrator: the count can only rise.
         let mut items = vec![TransactWriteItem::builder().update(first).build()];
-        items.extend(self.admin_count_update(&member.org_id, was_admin, verified.is_active_admin())?);
+        items.extend(self.admin_count_update(&member.org_id, false, verified.is_active_admin())?);
         let token = Self::new_token();
         items.push(self.audit_put(accepted, &token)?);
         match self.transact(items, &token).await {

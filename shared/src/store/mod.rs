@@ -50,6 +50,9 @@ pub struct Backfilled {
 pub struct DynamoStore {
     client: Client,
     tables: Tables,
+    /// How long an audit entry is kept after it occurred (its item's `expiresAt`); `None`:
+    /// forever. [`crate::config::Config::audit_retention`].
+    audit_retention: Option<chrono::Duration>,
 }
 
 fn failed(operation: &'static str, source: impl Into<crate::ports::Cause>) -> StoreError {
@@ -108,8 +111,16 @@ fn conflicted<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
 type TransactResult = Result<(), SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>;
 
 impl DynamoStore {
+    /// A store that keeps audit entries forever; [`DynamoStore::retaining_audit`] sets the
+    /// configured retention.
     pub fn new(client: Client, tables: Tables) -> Self {
-        Self { client, tables }
+        Self { client, tables, audit_retention: None }
+    }
+
+    /// The same store, writing each audit entry with a TTL `retention` after it occurred
+    /// (`None`: none) and reading none past it.
+    pub fn retaining_audit(self, retention: Option<chrono::Duration>) -> Self {
+        Self { audit_retention: retention, ..self }
     }
 
     pub fn client(&self) -> &Client {
