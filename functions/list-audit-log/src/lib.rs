@@ -58,9 +58,7 @@ impl From<&AuditEntry> for EntryView {
             request_id: entry.request_id.clone(),
             source_ip: entry.source_ip.clone(),
             user_agent: entry.user_agent.clone(),
-            changes: entry
-                .role_change
-                .map(|change| serde_json::json!({"role": {"from": change.from.as_str(), "to": change.to.as_str()}})),
+            changes: entry.changes(),
         }
     }
 }

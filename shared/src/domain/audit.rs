@@ -54,6 +54,20 @@ impl AuditAction {
         }
     }
 
+    /// The `detail-type` of the action's event on the stack's bus (docs/events.md).
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Self::Invited => "Invitation Created",
+            Self::CanceledInvite => "Invitation Canceled",
+            Self::ResentInvite => "Invitation Resent",
+            Self::AcceptedInvite => "Invitation Accepted",
+            Self::ChangedRole => "Member Role Changed",
+            Self::Suspended => "Member Suspended",
+            Self::Reactivated => "Member Reactivated",
+            Self::Removed => "Member Removed",
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|action| action.as_str() == raw)
     }
@@ -125,6 +139,13 @@ impl AuditEntry {
         Self::new(AuditAction::AcceptedInvite, &actor, &meta, member, at).with_id(id.to_string())
     }
 
+    /// What the entry changed, as the Log, the export and the events show it (a role
+    /// change's `{"role": {"from", "to"}}`); none for the other actions.
+    pub fn changes(&self) -> Option<serde_json::Value> {
+        self.role_change
+            .map(|change| serde_json::json!({"role": {"from": change.from.as_str(), "to": change.to.as_str()}}))
+    }
+
     /// With the role change it records.
     pub fn changing_role(self, from: Role, to: Role) -> Self {
         Self { role_change: Some(RoleChange { from, to }), ..self }
@@ -170,6 +191,20 @@ mod tests {
             assert_eq!(AuditAction::from_filter_name(action.filter_name()), Some(action));
         }
         assert_eq!(AuditAction::from_filter_name("role-changed"), Some(AuditAction::ChangedRole));
+        let event_types: Vec<_> = AuditAction::ALL.into_iter().map(AuditAction::event_type).collect();
+        assert_eq!(
+            event_types,
+            [
+                "Invitation Created",
+                "Invitation Canceled",
+                "Invitation Resent",
+                "Invitation Accepted",
+                "Member Role Changed",
+                "Member Suspended",
+                "Member Reactivated",
+                "Member Removed"
+            ]
+        );
     }
 
     #[test]
