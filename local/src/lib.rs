@@ -6,6 +6,7 @@
 pub mod gateway;
 pub mod seed;
 pub mod stack;
+pub mod streams;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;

@@ -13,6 +13,11 @@ use std::path::Path;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The local stack's queue that a rule on the bus delivers every event to (not in the
+/// template: a deployed stack's consumers bring their own rules). Its URL is in
+/// `.local/env` as `EVENTS_TAP_QUEUE_URL`.
+pub const LOCAL_EVENTS_TAP: &str = "LocalEventsTap";
+
 /// What got created, and the environment a function needs to use it.
 #[derive(Debug, Clone)]
 pub struct Provisioned {
@@ -44,6 +49,9 @@ impl Provisioned {
             lines.insert(name.into(), std::env::var(name).unwrap_or_else(|_| default.into()));
         }
         lines.insert("SEED_PASSWORD".into(), crate::seed::DEMO_PASSWORD.into());
+        if let Some(tap) = self.physical_ids.get(LOCAL_EVENTS_TAP) {
+            lines.insert("EVENTS_TAP_QUEUE_URL".into(), tap.clone());
+        }
         lines.into_iter().map(|(k, v)| format!("{k}={v}\n")).collect()
     }
 
@@ -92,6 +100,27 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
         if resource.kind == "AWS::DynamoDB::Table" {
             let name = format!("{prefix}-{logical_id}");
             create_table(&dynamo, &name, &resource.properties).await?;
+            physical_ids.insert(logical_id.clone(), name);
+        }
+    }
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    for (logical_id, resource) in &template.resources {
+        if resource.kind == "AWS::SQS::Queue" {
+            let name = format!("{prefix}-{logical_id}");
+            let url = sqs.create_queue().queue_name(&name).send().await?.queue_url.ok_or("no queue url")?;
+            physical_ids.insert(logical_id.clone(), url);
+        }
+    }
+    for (logical_id, resource) in &template.resources {
+        if resource.kind == "AWS::Events::EventBus" {
+            let name = format!("{prefix}-{logical_id}");
+            create_event_bus(sdk, &name).await?;
+            // What a deployed stack leaves to its consumers, here a queue the tests read:
+            // every event on the bus, delivered by a rule as EventBridge delivers.
+            let tap = format!("{prefix}-{LOCAL_EVENTS_TAP}");
+            let url = sqs.create_queue().queue_name(&tap).send().await?.queue_url.ok_or("no queue url")?;
+            deliver_to_queue(sdk, &name, &tap, &queue_arn(&sqs, &url).await?).await?;
+            physical_ids.insert(LOCAL_EVENTS_TAP.to_owned(), url);
             physical_ids.insert(logical_id.clone(), name);
         }
     }
@@ -275,6 +304,13 @@ struct TableProps {
     global_secondary_indexes: Vec<Index>,
     billing_mode: Option<String>,
     time_to_live_specification: Option<TimeToLive>,
+    stream_specification: Option<StreamSpecification>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StreamSpecification {
+    stream_view_type: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -386,6 +422,14 @@ async fn create_table(client: &dynamodb::Client, name: &str, properties: &Value)
                 .build()?,
         );
     }
+    if let Some(stream) = &props.stream_specification {
+        request = request.stream_specification(
+            dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(stream.stream_view_type.as_str().into())
+                .build()?,
+        );
+    }
     request.send().await?;
     if let Some(ttl) = props.time_to_live_specification {
         client
@@ -400,6 +444,46 @@ async fn create_table(client: &dynamodb::Client, name: &str, properties: &Value)
             .send()
             .await?;
     }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ EventBridge and SQS
+
+async fn create_event_bus(sdk: &SdkConfig, name: &str) -> Result<(), BoxError> {
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    match events.create_event_bus().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(error) if error.code() == Some("ResourceAlreadyExistsException") => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, BoxError> {
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await?;
+    Ok(attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or("no queue arn")?)
+}
+
+/// A rule on `bus` (every event of `members-api`) whose target is the queue `queue_arn`.
+async fn deliver_to_queue(sdk: &SdkConfig, bus: &str, rule: &str, queue_arn: &str) -> Result<(), BoxError> {
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    events
+        .put_rule()
+        .name(rule)
+        .event_bus_name(bus)
+        .event_pattern(serde_json::json!({"source": ["members-api"]}).to_string())
+        .send()
+        .await?;
+    let target = aws_sdk_eventbridge::types::Target::builder().id("tap").arn(queue_arn).build()?;
+    events.put_targets().rule(rule).event_bus_name(bus).targets(target).send().await?;
     Ok(())
 }
 

@@ -20,6 +20,7 @@ FUNCTIONS = {
     "SuspendMemberFunction",
     "ReactivateMemberFunction",
     "RemoveMemberFunction",
+    "PublishEventsFunction",
 }
 
 # The managed policy SAM gives every function: CloudWatch Logs only.
@@ -73,7 +74,17 @@ def test_no_role_may_change_or_delete_an_audit_item(expanded):
                 if "AuditTable" in text or statement.get("Resource") == "*":
                     actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                     for action in actions:
-                        assert action in {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sns:Publish"}, (logical, action)
+                        # Reads, appends, and the stream's reads (publish-events' mapping).
+                        assert action in {
+                            "dynamodb:GetItem",
+                            "dynamodb:PutItem",
+                            "dynamodb:Query",
+                            "sns:Publish",
+                            "dynamodb:DescribeStream",
+                            "dynamodb:GetRecords",
+                            "dynamodb:GetShardIterator",
+                            "dynamodb:ListStreams",
+                        }, (logical, action)
 
 
 def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
@@ -85,7 +96,7 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
         assert 128 <= function["MemorySize"] <= 1024
         if logical == "MemberVerifiedFunction":
             assert function["Timeout"] <= 5, "Cognito waits five seconds for a trigger"
-        elif logical not in ("ReconcilerFunction", "DriftAuditFunction"):
+        elif logical not in ("ReconcilerFunction", "DriftAuditFunction", "PublishEventsFunction"):
             assert function["Timeout"] == {"Ref": "FunctionTimeoutSeconds"}
         group = function["LoggingConfig"]["LogGroup"]["Ref"]
         assert template["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
@@ -187,7 +198,7 @@ def test_failed_repairs_malformed_records_and_drift_raise_alarms_on_the_function
     alarms = {
         (resource["Properties"]["Dimensions"][0]["Value"], resource["Properties"]["MetricName"]): resource["Properties"]
         for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and resource["Properties"]["Namespace"] == "MembersApi"
     }
     # The names each function's metrics_line writes (through shared::telemetry::metrics_line,
     # which writes the namespace and the Function dimension).
@@ -275,3 +286,28 @@ def test_audit_entries_leave_by_the_tables_ttl_after_the_retention_the_functions
     parameter = template["Parameters"]["AuditRetentionDays"]
     # shared::config refuses to start outside 0..3650 (0 keeps forever).
     assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (365, 0, 3650)
+
+
+def test_every_audit_entry_reaches_the_bus_or_the_dead_letter_queue(template, expanded):
+    resources = template["Resources"]
+    assert resources["AuditTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    mapping = resources["AuditStreamMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["AuditTable", "StreamArn"]}
+    assert mapping["FunctionName"] == {"Ref": "PublishEventsFunction"}
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    # local/src/streams.rs runs the stream with the same settings.
+    streams = (ROOT / "local/src/streams.rs").read_text()
+    assert f"pub const BATCH_SIZE: i32 = {mapping['BatchSize']};" in streams
+    assert f"pub const MAXIMUM_RETRY_ATTEMPTS: usize = {mapping['MaximumRetryAttempts']};" in streams
+    # The function's own variables name the bus and the queue.
+    variables = resources["PublishEventsFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables == {"EVENT_BUS_NAME": {"Ref": "EventBus"}, "DEAD_LETTER_QUEUE_URL": {"Ref": "EventsDeadLetterQueue"}}
+    queue = resources["EventsDeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 1209600
+    deny = resources["EventsDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    alarm = resources["EventsDeadLetteredAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "QueueName"]}
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")

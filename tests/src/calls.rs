@@ -57,6 +57,29 @@ pub fn needs(target: &str, body: &Value) -> Vec<(String, String)> {
     if service.starts_with("AWSCognitoIdentityProviderService") {
         return vec![(format!("cognito-idp:{operation}"), "UserPool".to_owned())];
     }
+    if service == "AWSEvents" {
+        let bus = body["Entries"][0]["EventBusName"].as_str().or(body["EventBusName"].as_str()).unwrap_or_default();
+        return vec![(format!("events:{operation}"), logical(bus))];
+    }
+    if service == "AmazonSQS" {
+        // SendMessageBatch is authorised as sqs:SendMessage.
+        let action = operation.strip_suffix("Batch").unwrap_or(operation);
+        let queue = body["QueueUrl"].as_str().and_then(|url| url.rsplit('/').next()).unwrap_or_default();
+        return vec![(format!("sqs:{action}"), logical(queue))];
+    }
+    if service.starts_with("DynamoDBStreams") {
+        // The stream's ARN (…:table/<name>/stream/<label>), which a shard iterator begins
+        // with too, or the table of ListStreams.
+        let table = body["StreamArn"]
+            .as_str()
+            .or(body["ShardIterator"].as_str())
+            .and_then(|arn| arn.split_once(":table/"))
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(table, _)| table)
+            .or(body["TableName"].as_str())
+            .unwrap_or_default();
+        return vec![(format!("dynamodb:{operation}"), format!("{}/stream/*", logical(table)))];
+    }
     if !service.starts_with("DynamoDB") {
         return vec![(format!("unknown:{operation}"), "unknown".to_owned())];
     }
@@ -127,6 +150,11 @@ fn calling_function() -> Option<String> {
         let Some(file) = file else { continue };
         if OPERATOR_TOOLS.iter().any(|tool| file.ends_with(tool)) {
             return None;
+        }
+        // Lambda's event source mapping reads the stream (and sends its on-failure records)
+        // with the function's role.
+        if file.ends_with("local/src/streams.rs") {
+            return Some("PublishEventsFunction".to_owned());
         }
         if let Some(function) = function_of(file) {
             return Some(function);
@@ -200,6 +228,26 @@ mod tests {
         assert_eq!(
             needs("DynamoDB_20120810.BatchWriteItem", &batch),
             [("dynamodb:BatchWriteItem".to_owned(), "SearchTable".to_owned())]
+        );
+    }
+
+    #[test]
+    fn the_bus_the_queue_and_the_stream_are_named_by_their_logical_ids() {
+        let put = serde_json::json!({"Entries": [{"EventBusName": "t1-EventBus", "Source": "members-api"}]});
+        assert_eq!(needs("AWSEvents.PutEvents", &put), [("events:PutEvents".to_owned(), "EventBus".to_owned())]);
+        let send = serde_json::json!({"QueueUrl": "http://127.0.0.1:5000/123456789012/t1-EventsDeadLetterQueue"});
+        assert_eq!(
+            needs("AmazonSQS.SendMessageBatch", &send),
+            [("sqs:SendMessage".to_owned(), "EventsDeadLetterQueue".to_owned())]
+        );
+        let arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t1-AuditTable/stream/2026-12-03T00:00:00.000";
+        let stream = ("dynamodb:GetRecords".to_owned(), "AuditTable/stream/*".to_owned());
+        let iterator = serde_json::json!({"ShardIterator": format!("{arn}|1|AAAA")});
+        assert_eq!(needs("DynamoDBStreams_20120810.GetRecords", &iterator), [stream]);
+        let list = serde_json::json!({"TableName": "t1-AuditTable"});
+        assert_eq!(
+            needs("DynamoDBStreams_20120810.ListStreams", &list),
+            [("dynamodb:ListStreams".to_owned(), "AuditTable/stream/*".to_owned())]
         );
     }
 }

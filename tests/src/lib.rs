@@ -3,8 +3,10 @@
 //! run in parallel unseen by each other; faults injected into the real SDK clients; the
 //! workload and its invariants.
 
+pub mod bus_faults;
 pub mod calls;
 pub mod chaos;
+pub mod events;
 pub mod faults;
 pub mod workload;
 
