@@ -173,4 +173,14 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
         let response: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a response");
         assert_eq!(response["statusCode"], status, "{function} {case}: {response}");
     }
+
+    // publish-events, as the stream's mapping invokes it: two new entries, two events on the
+    // bus (delivered by the local rule), nothing for Lambda to run again.
+    let published = invoke(port, "publish-events", "events/publish-events/new-entries.json");
+    let answer: serde_json::Value = serde_json::from_slice(&published.stdout).expect("the batch's answer");
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{answer}");
+    let delivered = stack.delivered_events().await;
+    let mut types: Vec<&str> = delivered.iter().filter_map(|e| e["detail-type"].as_str()).collect();
+    types.sort();
+    assert_eq!(types, ["Invitation Created", "Member Role Changed"]);
 }

@@ -198,3 +198,23 @@ async fn a_new_item_that_is_not_an_audit_entry_is_dead_lettered_not_dropped() {
     assert_eq!(dead[0]["reason"], "unreadable audit item");
     assert_eq!(dead[0]["eventID"], "event-0");
 }
+
+/// The fixtures `cargo lambda invoke publish-events --data-file …` sends, read as the
+/// function reads Lambda's event.
+#[tokio::test]
+async fn the_fixtures_publish_skip_and_dead_letter_as_their_names_say() {
+    let fixture = |name: &str| -> Vec<EventRecord> {
+        let path = format!("{}/../../events/publish-events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let event: aws_lambda_events::event::dynamodb::Event =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        event.records
+    };
+    let bus = FakeBus::default();
+    let done = publish(&bus, &fixture("new-entries")).await;
+    assert_eq!((done.published, done.dead_lettered, done.skipped), (2, 0, 0));
+    let published = bus.published.lock().unwrap().clone();
+    assert_eq!(published[1].detail_type, "Member Role Changed");
+    assert_eq!(published[1].detail["changes"], json!({"role": {"from": "member", "to": "admin"}}));
+    assert_eq!(publish(&bus, &fixture("ttl-deletion")).await.skipped, 1);
+    assert_eq!(publish(&bus, &fixture("unreadable-item")).await.dead_lettered, 1);
+}
