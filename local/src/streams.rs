@@ -36,6 +36,8 @@ pub struct StreamPoller {
     region: String,
     on_failure_queue_url: String,
     shards: BTreeMap<String, Option<String>>,
+    /// The pause before each retry of a batch (Lambda backs off too; none in the tests).
+    retry_pause: std::time::Duration,
 }
 
 /// What one pass over the shards did.
@@ -66,7 +68,13 @@ impl StreamPoller {
             region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             on_failure_queue_url: on_failure_queue_url.to_owned(),
             shards: BTreeMap::new(),
+            retry_pause: std::time::Duration::ZERO,
         })
+    }
+
+    /// The same poller, pausing `pause` before each retry of a batch.
+    pub fn pausing(self, pause: std::time::Duration) -> Self {
+        Self { retry_pause: pause, ..self }
     }
 
     /// Reads every shard until it has nothing new, invoking `invoke` with each batch.
@@ -112,6 +120,9 @@ impl StreamPoller {
         polled: &mut Polled,
     ) -> Result<(), BoxError> {
         for attempt in 0..=MAXIMUM_RETRY_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(self.retry_pause).await;
+            }
             let event = json!({"Records": batch.iter().map(|r| self.lambda_record(r)).collect::<Result<Vec<_>, _>>()?});
             polled.invocations += 1;
             match invoke(FUNCTION.to_owned(), event).await {

@@ -35,7 +35,10 @@ set -a; source .local/env; set +a
 export INVOKE_URL="http://$( [[ $INVOKE_ADDRESS == *:* ]] && echo "[$INVOKE_ADDRESS]" || echo "$INVOKE_ADDRESS" ):$INVOKE_PORT"
 cargo run --quiet -p members-local --bin local-api > .local/local-api.log 2>&1 &
 LOCAL_API_PID=$!
-trap 'kill $LOCAL_API_PID 2>/dev/null || true; stop_moto' EXIT
+# The audit table's stream into publish-events, as Lambda's mapping runs it on AWS.
+cargo run --quiet -p members-local --bin audit-stream > .local/audit-stream.log 2>&1 &
+AUDIT_STREAM_PID=$!
+trap 'kill $LOCAL_API_PID $AUDIT_STREAM_PID 2>/dev/null || true; stop_moto' EXIT
 
 cat <<EOT
 
@@ -54,6 +57,10 @@ In another terminal, from this folder:
   cargo lambda invoke cancel-invitation --data-file events/cancel-invitation/admin-cancels-unverified.json
   cargo lambda invoke list-members --data-file events/list-members/admin-lists.json
   cargo lambda invoke list-audit-log --data-file events/list-audit-log/admin-reads-log.json
+
+Every audit entry becomes an event on the bus ($EVENT_BUS_NAME; docs/events.md): a local
+rule delivers each to the queue EVENTS_TAP_QUEUE_URL (.local/env), the stream's log is
+.local/audit-stream.log.
 
 Every file under events/<function>/ does what its name says. The functions' environment
 is in .local/env; Ctrl-C here stops the functions and the emulator.
