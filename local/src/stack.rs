@@ -49,6 +49,10 @@ impl Provisioned {
             lines.insert(name.into(), std::env::var(name).unwrap_or_else(|_| default.into()));
         }
         lines.insert("SEED_PASSWORD".into(), crate::seed::DEMO_PASSWORD.into());
+        // export-audit-log invokes itself through the Lambda API: locally, what `cargo lambda
+        // watch` serves (INVOKE_URL), the SDK's own per-service endpoint variable.
+        let invoke_url = std::env::var("INVOKE_URL").unwrap_or_else(|_| "http://[::1]:9000".into());
+        lines.insert("AWS_ENDPOINT_URL_LAMBDA".into(), invoke_url);
         if let Some(tap) = self.physical_ids.get(LOCAL_EVENTS_TAP) {
             lines.insert("EVENTS_TAP_QUEUE_URL".into(), tap.clone());
         }
@@ -100,6 +104,26 @@ pub async fn provision(sdk: &SdkConfig, template_path: &Path, prefix: &str) -> R
         if resource.kind == "AWS::DynamoDB::Table" {
             let name = format!("{prefix}-{logical_id}");
             create_table(&dynamo, &name, &resource.properties).await?;
+            physical_ids.insert(logical_id.clone(), name);
+        }
+    }
+    let s3 = aws_sdk_s3::Client::new(sdk);
+    for (logical_id, resource) in &template.resources {
+        if resource.kind == "AWS::S3::Bucket" {
+            // Bucket names are lowercase, and shared by every account of the endpoint.
+            let name = format!("{prefix}-{logical_id}").to_lowercase();
+            // Outside us-east-1, S3 wants the region named again.
+            let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+            let located = (region != "us-east-1").then(|| {
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(region.as_str().into())
+                    .build()
+            });
+            match s3.create_bucket().bucket(&name).set_create_bucket_configuration(located).send().await {
+                Ok(_) => {}
+                Err(error) if error.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you()) => {}
+                Err(error) => return Err(error.into()),
+            }
             physical_ids.insert(logical_id.clone(), name);
         }
     }

@@ -28,11 +28,13 @@ trap stop_moto EXIT
 trap 'exit 130' INT TERM
 start_moto "$MOTO_PORT" .local/moto.log
 echo "emulator: $AWS_ENDPOINT_URL (log: .local/moto.log)"
+# Where cargo lambda watch serves the functions (.local/env gives it to export-audit-log,
+# which invokes itself, as AWS_ENDPOINT_URL_LAMBDA).
+export INVOKE_URL="http://$( [[ $INVOKE_ADDRESS == *:* ]] && echo "[$INVOKE_ADDRESS]" || echo "$INVOKE_ADDRESS" ):$INVOKE_PORT"
 devstack up --env-file .local/env
 
 # The local HTTP API and the reference console, in front of what cargo lambda watch serves.
 set -a; source .local/env; set +a
-export INVOKE_URL="http://$( [[ $INVOKE_ADDRESS == *:* ]] && echo "[$INVOKE_ADDRESS]" || echo "$INVOKE_ADDRESS" ):$INVOKE_PORT"
 cargo run --quiet -p members-local --bin local-api > .local/local-api.log 2>&1 &
 LOCAL_API_PID=$!
 # The audit table's stream into publish-events, as Lambda's mapping runs it on AWS.

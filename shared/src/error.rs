@@ -16,6 +16,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("no such export")]
+    NoSuchExport,
     #[error("the member has already verified")]
     AlreadyVerified,
     #[error("the member has not verified")]
@@ -60,7 +62,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NoSuchExport => StatusCode::NOT_FOUND,
             Self::AlreadyVerified
             | Self::NotVerified
             | Self::NotSuspended
@@ -81,7 +83,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad-request",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
-            Self::NotFound => "not-found",
+            Self::NotFound | Self::NoSuchExport => "not-found",
             Self::AlreadyVerified => "already-verified",
             Self::NotVerified => "not-verified",
             Self::NotSuspended => "not-suspended",
@@ -105,6 +107,7 @@ impl ApiError {
             Self::Unauthenticated(_) => "The request carries no usable identity.".into(),
             Self::Forbidden(_) => "Only an administrator of the organisation may do this.".into(),
             Self::NotFound => "No such member in your organisation.".into(),
+            Self::NoSuchExport => "No such export in your organisation (an export is kept a day).".into(),
             Self::AlreadyVerified => "The member has already verified their account.".into(),
             Self::NotVerified => {
                 "The member has not verified their account yet; cancel their invitation instead.".into()

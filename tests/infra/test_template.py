@@ -21,6 +21,7 @@ FUNCTIONS = {
     "ReactivateMemberFunction",
     "RemoveMemberFunction",
     "PublishEventsFunction",
+    "ExportAuditLogFunction",
 }
 
 # The managed policy SAM gives every function: CloudWatch Logs only.
@@ -35,6 +36,10 @@ def resource_name(resource):
         return logical
     if isinstance(resource, dict) and "Fn::Sub" in resource and isinstance(resource["Fn::Sub"], str):
         text = resource["Fn::Sub"]
+        # A function named by the stack (export-audit-log invoking itself): its logical id.
+        if ":function:${AWS::StackName}-" in text:
+            name = text.rsplit("${AWS::StackName}-", 1)[1]
+            return "".join(word.capitalize() for word in name.split("-")) + "Function"
         assert text.startswith("${") and ".Arn}" in text, text
         return text[2:].replace(".Arn}", "")
     raise AssertionError(f"resource {resource!r} is not a named resource of the template")
@@ -96,7 +101,7 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
         assert 128 <= function["MemorySize"] <= 1024
         if logical == "MemberVerifiedFunction":
             assert function["Timeout"] <= 5, "Cognito waits five seconds for a trigger"
-        elif logical not in ("ReconcilerFunction", "DriftAuditFunction", "PublishEventsFunction"):
+        elif logical not in ("ReconcilerFunction", "DriftAuditFunction", "PublishEventsFunction", "ExportAuditLogFunction"):
             assert function["Timeout"] == {"Ref": "FunctionTimeoutSeconds"}
         group = function["LoggingConfig"]["LogGroup"]["Ref"]
         assert template["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
@@ -106,13 +111,13 @@ def test_functions_are_arm64_al2023_with_logs_kept(expanded, template):
 
 def test_tables_are_on_demand_recoverable_and_the_audit_is_retained(template):
     tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
-    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable", "JobsTable", "QuotasTable", "OrgsTable"}
+    assert set(tables) == {"MembersTable", "AuditTable", "ContactsTable", "IdempotencyTable", "SearchTable", "JobsTable", "QuotasTable", "OrgsTable", "ExportsTable"}
     for name, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST", name
         assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
     assert tables["AuditTable"]["DeletionPolicy"] == "Retain"
     assert tables["AuditTable"]["UpdateReplacePolicy"] == "Retain"
-    for expiring in ("IdempotencyTable", "QuotasTable"):
+    for expiring in ("IdempotencyTable", "QuotasTable", "ExportsTable"):
         ttl = tables[expiring]["Properties"]["TimeToLiveSpecification"]
         assert ttl == {"AttributeName": "expiresAt", "Enabled": True}, expiring
 
@@ -311,3 +316,22 @@ def test_every_audit_entry_reaches_the_bus_or_the_dead_letter_queue(template, ex
     alarm = resources["EventsDeadLetteredAlarm"]["Properties"]
     assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "QueueName"]}
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_the_export_bucket_is_private_encrypted_tls_only_and_forgets_after_a_day(template):
+    bucket = template["Resources"]["ExportBucket"]["Properties"]
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert rule["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    lifecycle = bucket["LifecycleConfiguration"]["Rules"][0]
+    assert (lifecycle["Status"], lifecycle["ExpirationInDays"]) == ("Enabled", 1)
+    assert lifecycle["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    deny = template["Resources"]["ExportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    function = template["Resources"]["ExportAuditLogFunction"]["Properties"]
+    assert function["Environment"]["Variables"]["EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
+    assert function["Timeout"] == 900, "a million entries within Lambda's longest timeout"
+    # The same function names itself to invoke itself (functions/export-audit-log/src/jobs.rs).
+    assert function["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-export-audit-log"}
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in function["Events"].values()}
+    assert routes == {("POST", "/audit-log/exports"), ("GET", "/audit-log/exports/{exportId}")}

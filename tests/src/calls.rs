@@ -43,7 +43,11 @@ impl HttpConnector for Recorder {
         {
             let target = request.headers().get("x-amz-target").unwrap_or_default();
             let body: Value = serde_json::from_slice(request.body().bytes().unwrap_or_default()).unwrap_or(Value::Null);
-            for (action, resource) in needs(target, &body) {
+            let needed = match target {
+                "" => rest_needs(request.method(), request.uri()),
+                target => needs(target, &body),
+            };
+            for (action, resource) in needed {
                 write(&function, &action, &resource);
             }
         }
@@ -118,6 +122,39 @@ pub fn needs(target: &str, body: &Value) -> Vec<(String, String)> {
         }
         _ => vec![(action(operation), table(&body["TableName"]))],
     }
+}
+
+/// The buckets of the template, whose local names are lowercased (S3 allows no capitals).
+const BUCKETS: &[&str] = &["ExportBucket"];
+
+/// What a request of a REST API (no `x-amz-target`) needs: S3 (path-style, as the SDK
+/// addresses the emulator) and Lambda's Invoke.
+pub fn rest_needs(method: &str, uri: &str) -> Vec<(String, String)> {
+    let after_authority = uri.split_once("://").map_or(uri, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    let (path, query) = after_authority.split_once('?').unwrap_or((after_authority, ""));
+    let path = path.trim_start_matches('/');
+    if let Some(rest) = path.strip_prefix("2015-03-31/functions/") {
+        let name = rest.split('/').next().unwrap_or_default();
+        return vec![("lambda:InvokeFunction".to_owned(), logical(name))];
+    }
+    let bucket = path.split('/').next().unwrap_or_default();
+    let physical = logical(bucket);
+    let Some(bucket) = BUCKETS.iter().find(|b| b.eq_ignore_ascii_case(&physical)) else {
+        return vec![(format!("unknown:{method}"), path.to_owned())];
+    };
+    let action = match method {
+        "DELETE" if query.contains("uploadId") => "s3:AbortMultipartUpload",
+        "GET" | "HEAD" => "s3:GetObject",
+        // PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload.
+        _ => "s3:PutObject",
+    };
+    vec![(action.to_owned(), format!("{bucket}/*"))]
+}
+
+/// Records that `function` needed `action` on `resource` for a request made outside the
+/// SDK on its behalf (a presigned URL it signed).
+pub fn record_as(function: &str, action: &str, resource: &str) {
+    write(function, action, resource);
 }
 
 /// A test stack's table name (`<prefix>-<LogicalId>`, local/src/stack.rs) → its logical id.
@@ -248,6 +285,22 @@ mod tests {
         assert_eq!(
             needs("DynamoDBStreams_20120810.ListStreams", &list),
             [("dynamodb:ListStreams".to_owned(), "AuditTable/stream/*".to_owned())]
+        );
+    }
+
+    #[test]
+    fn s3_and_lambda_requests_are_named_by_method_and_path() {
+        let s3 = |method, uri| rest_needs(method, uri);
+        let put = [("s3:PutObject".to_owned(), "ExportBucket/*".to_owned())];
+        assert_eq!(s3("PUT", "http://127.0.0.1:5000/t1-exportbucket/org/x.csv?partNumber=1&uploadId=u"), put);
+        assert_eq!(s3("POST", "http://127.0.0.1:5000/t1-exportbucket/org/x.csv?uploads"), put);
+        assert_eq!(
+            s3("DELETE", "http://127.0.0.1:5000/t1-exportbucket/org/x.csv?uploadId=u"),
+            [("s3:AbortMultipartUpload".to_owned(), "ExportBucket/*".to_owned())]
+        );
+        assert_eq!(
+            s3("POST", "http://[::1]:9000/2015-03-31/functions/t1-ExportAuditLogFunction/invocations"),
+            [("lambda:InvokeFunction".to_owned(), "ExportAuditLogFunction".to_owned())]
         );
     }
 }

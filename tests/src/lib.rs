@@ -7,6 +7,7 @@ pub mod bus_faults;
 pub mod calls;
 pub mod chaos;
 pub mod events;
+pub mod exports;
 pub mod faults;
 pub mod workload;
 

@@ -6,7 +6,7 @@ use super::member_listing::FILTERED_PAGE_READ;
 use super::{Backfilled, DynamoStore, Item, failed, is_condition_failure, n, s, text, timestamp};
 use crate::domain::{AuditAction, AuditEntry, Role, RoleChange};
 use crate::ports::{AuditFilter, AuditLog, AuditPage, StoreError};
-use crate::time;
+use crate::time::{self, Timestamp};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 /// The audit table's TTL attribute (the template's `TimeToLiveSpecification`).
@@ -110,6 +110,42 @@ impl DynamoStore {
     pub(super) async fn written_by(&self, entry: &AuditEntry, token: &str) -> Result<bool, StoreError> {
         let item = self.stored(entry, "writtenBy").await?;
         Ok(item.is_some_and(|item| text(&item, "writtenBy").as_deref() == Some(token)))
+    }
+
+    /// One page (DynamoDB's, up to 1 MB) of an organisation's entries that occurred from
+    /// `from` to `to` (both included), newest first, none past its retention; `start` is the
+    /// previous page's `next`. The export reads a range whole this way, a page in memory at
+    /// a time: one query a page, on the table's own key, read consistently.
+    pub async fn audit_range_page(
+        &self,
+        org_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+        start: Option<Item>,
+    ) -> Result<(Vec<AuditEntry>, Option<Item>), StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.tables.audit)
+            .key_condition_expression("orgId = :org AND entryId BETWEEN :from AND :to")
+            .filter_expression(UNEXPIRED)
+            .expression_attribute_values(":org", s(org_id))
+            .expression_attribute_values(":from", s(&time::sortable(from)))
+            // Past every key of the millisecond `to`: `#` (the key's separator) sorts before `$`.
+            .expression_attribute_values(":to", s(&format!("{}$", time::sortable(to))))
+            .expression_attribute_values(":now", n(time::now().timestamp()))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| failed("Query", e))?;
+        let entries = output
+            .items()
+            .iter()
+            .map(|item| audit_from_item(item).ok_or_else(|| failed("Query", "malformed audit item")))
+            .collect::<Result<_, _>>()?;
+        Ok((entries, output.last_evaluated_key))
     }
 
     /// Every audit entry of an organisation, oldest first (tests and tools).
