@@ -449,6 +449,40 @@ async function loadLog(fresh) {
   }
 }
 $("log-more").addEventListener("click", () => loadLog(false));
+
+// The export: started, then asked after until ready; the file is fetched from its URL.
+async function exportLog() {
+  const button = $("export-start");
+  button.disabled = true;
+  $("export-download").hidden = true;
+  $("log-error").textContent = "";
+  $("export-status").textContent = "Preparing the export…";
+  try {
+    const to = new Date();
+    const from = new Date(to.getTime() - 366 * 24 * 3600 * 1000);
+    const started = await api("POST", "/audit-log/exports", {
+      body: { from: from.toISOString(), to: to.toISOString(), format: "csv" },
+      idempotent: true,
+    });
+    let current = started;
+    for (let waited = 0; current.status === "pending" && waited < 180; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      current = await api("GET", `/audit-log/exports/${encodeURIComponent(started.exportId)}`);
+      $("export-status").textContent = `Preparing the export… (${waited + 1} s)`;
+    }
+    if (current.status !== "ready") throw new Error("The export could not be prepared. Please try again.");
+    const link = $("export-download");
+    link.href = current.url;
+    link.hidden = false;
+    $("export-status").textContent = `The export is ready: ${current.rowCount} entries (the link works for 10 minutes).`;
+  } catch (error) {
+    $("export-status").textContent = "";
+    $("log-error").textContent = describe(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+$("export-start").addEventListener("click", exportLog);
 $("log-filter").addEventListener("change", () => loadLog(true));
 
 // ------------------------------------------------------------------ start

@@ -18,9 +18,10 @@ if port_in_use "$INVOKE_PORT" || port_in_use "$INVOKE_PORT" ::1; then
   exit 1
 fi
 export API_URL="${API_URL:-http://127.0.0.1:3000}" CONSOLE_URL="${CONSOLE_URL:-http://127.0.0.1:8080}"
-for url in "$API_URL" "$CONSOLE_URL"; do
+export LAMBDA_API_URL="${LAMBDA_API_URL:-http://127.0.0.1:9001}"
+for url in "$API_URL" "$CONSOLE_URL" "$LAMBDA_API_URL"; do
   if port_in_use "${url##*:}"; then
-    echo "port ${url##*:} is already in use on 127.0.0.1: stop what holds it, or set API_URL / CONSOLE_URL" >&2
+    echo "port ${url##*:} is already in use on 127.0.0.1: stop what holds it, or set API_URL / CONSOLE_URL / LAMBDA_API_URL" >&2
     exit 1
   fi
 done
@@ -28,8 +29,8 @@ trap stop_moto EXIT
 trap 'exit 130' INT TERM
 start_moto "$MOTO_PORT" .local/moto.log
 echo "emulator: $AWS_ENDPOINT_URL (log: .local/moto.log)"
-# Where cargo lambda watch serves the functions (.local/env gives it to export-audit-log,
-# which invokes itself, as AWS_ENDPOINT_URL_LAMBDA).
+# Where cargo lambda watch serves the functions (local-api's Lambda API, at LAMBDA_API_URL,
+# passes export-audit-log's invocations of itself to it).
 export INVOKE_URL="http://$( [[ $INVOKE_ADDRESS == *:* ]] && echo "[$INVOKE_ADDRESS]" || echo "$INVOKE_ADDRESS" ):$INVOKE_PORT"
 devstack up --env-file .local/env
 

@@ -13,6 +13,9 @@ cleanup() {
 trap cleanup EXIT
 start_moto "$(free_port)" ".local/$LOCAL_STACK_NAME-moto.log"
 export API_URL="http://127.0.0.1:$(free_port)" CONSOLE_URL="http://127.0.0.1:$(free_port)"
+# local-api's Lambda Invoke API, for export-audit-log invoking itself (written to the env
+# file as AWS_ENDPOINT_URL_LAMBDA).
+export LAMBDA_API_URL="http://127.0.0.1:$(free_port)"
 devstack up --env-file "$env_file" >/dev/null
 # cargo lambda watch runs `cargo run --bin <function>` at a function's first request, which
 # resolves features for that one package: a build of the whole workspace is not that build,

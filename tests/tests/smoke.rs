@@ -48,14 +48,24 @@ fn invoke(port: u16, function: &str, fixture: &str) -> std::process::Output {
 
 static ISSUER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     use std::os::unix::process::CommandExt;
     let stack = TestStack::seeded().await;
     ISSUER.set(stack.deps.config.issuer.clone()).expect("one stack");
     let env_file = std::env::temp_dir().join(format!("members-smoke-{}.env", uuid::Uuid::new_v4()));
-    std::fs::write(&env_file, stack.provisioned.env_file()).unwrap();
     let port = free_port();
+    // export-audit-log invokes itself through Lambda's Invoke API as make dev's local-api
+    // serves it in front of cargo lambda watch.
+    let lambda_api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lambda_api_url = format!("http://{}", lambda_api.local_addr().unwrap());
+    let watched = members_tests::gateway::api::lambda_invoke_api(format!("http://127.0.0.1:{port}"));
+    tokio::spawn(async move { axum::serve(lambda_api, members_tests::gateway::lambda_api::router(watched)).await });
+    let env = stack.provisioned.env_file().lines().filter(|line| !line.starts_with("AWS_ENDPOINT_URL_LAMBDA=")).fold(
+        format!("AWS_ENDPOINT_URL_LAMBDA={lambda_api_url}\n"),
+        |env, line| env + line + "\n",
+    );
+    std::fs::write(&env_file, env).unwrap();
     let _served = Served(
         cargo()
             .args([
@@ -183,4 +193,28 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     let mut types: Vec<&str> = delivered.iter().filter_map(|e| e["detail-type"].as_str()).collect();
     types.sort();
     assert_eq!(types, ["Invitation Created", "Member Role Changed"]);
+
+    // An export: the POST answers 202 at once, the function invokes itself asynchronously
+    // through the Lambda API (cargo lambda watch's), and the GET soon reports it ready.
+    let started = invoke(port, "export-audit-log", "events/export-audit-log/admin-exports-csv.json");
+    let response: serde_json::Value = serde_json::from_slice(&started.stdout).expect("a response");
+    assert_eq!(response["statusCode"], 202, "{response}");
+    let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    let id = body["exportId"].as_str().unwrap();
+    let text = std::fs::read_to_string(workspace_root().join("events/export-audit-log/admin-reads-export.json")).unwrap();
+    let read = workspace_root().join(format!("target/smoke-read-export-{id}.json"));
+    std::fs::write(&read, text.replace("7d3f1c2e-4b5a-4c6d-8e9f-0a1b2c3d4e5f", id)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let output = invoke(port, "export-audit-log", read.to_str().unwrap());
+        let response: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a response");
+        let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+        if body["status"] != "pending" || Instant::now() > deadline {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let _ = std::fs::remove_file(&read);
+    assert_eq!(status["status"], "ready", "{status}");
+    assert!(status["rowCount"].as_u64().unwrap() > 0 && status["url"].as_str().is_some(), "{status}");
 }

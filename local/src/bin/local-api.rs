@@ -2,9 +2,11 @@
 //! reference console (CONSOLE_URL, default http://127.0.0.1:8080), as `make dev` serves
 //! them. The functions are reached through the Lambda Invoke API at INVOKE_URL (default
 //! `cargo lambda watch`'s http://[::1]:9000); the pool, client and endpoint come from the
-//! environment `make provision` writes (.local/env).
+//! environment `make provision` writes (.local/env). It also serves Lambda's Invoke API
+//! (LAMBDA_API_URL, default http://127.0.0.1:9001) for a function invoking itself
+//! asynchronously (members_local::gateway::lambda_api).
 
-use members_local::gateway::{api, authorizer::Authorizer, console, routes};
+use members_local::gateway::{api, authorizer::Authorizer, console, lambda_api, routes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -53,6 +55,7 @@ async fn run() -> Result<(), BoxError> {
         authorizer: Authorizer::new(issuer, audiences, jwks),
         invoke: invoke.clone(),
     });
+    let gateway_invoke = invoke.clone();
 
     let sdk = members_local::emulator_config().await;
     let console = Arc::new(console::Console {
@@ -73,6 +76,8 @@ async fn run() -> Result<(), BoxError> {
         http: reqwest::Client::new(),
     });
 
+    let lambda_api_url = std::env::var("LAMBDA_API_URL").unwrap_or_else(|_| lambda_api::DEFAULT_URL.into());
+    let lambda_listener = tokio::net::TcpListener::bind(address(&lambda_api_url)?).await?;
     let api_listener = tokio::net::TcpListener::bind(address(&api_url)?).await?;
     let console_listener = tokio::net::TcpListener::bind(address(&console_url)?).await?;
     println!("local HTTP API on {api_url} ({})", routes_text.join(", "));
@@ -80,6 +85,8 @@ async fn run() -> Result<(), BoxError> {
     let api_server =
         axum::serve(api_listener, api::router(gateway).into_make_service_with_connect_info::<SocketAddr>());
     let console_server = axum::serve(console_listener, console::router(console));
-    tokio::try_join!(async { api_server.await }, async { console_server.await })?;
+    let lambda_server = axum::serve(lambda_listener, lambda_api::router(gateway_invoke));
+    println!("Lambda's Invoke API on {lambda_api_url} (asynchronous invocations run after a 202)");
+    tokio::try_join!(async { api_server.await }, async { console_server.await }, async { lambda_server.await })?;
     Ok(())
 }

@@ -5,4 +5,5 @@
 pub mod api;
 pub mod authorizer;
 pub mod console;
+pub mod lambda_api;
 pub mod routes;
