@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR := $(CURDIR)/target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: clean help bench bench-scale migrate chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: clean help bench bench-scale bench-export migrate chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -22,6 +22,7 @@ help:
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
 	@echo "make sizes      release-build every function and print its size"
 	@echo "make bench      cold start, warm cost, memory and size of every function beside hello-world baselines"
+	@echo "make bench-export an audit export's rows a second and peak memory at 10 000 and 100 000 entries (make bench runs it too)"
 	@echo "make bench-scale AWS calls and items read of a page, two searches, two reconciler passes at 1 000 and 10 000 members"
 	@echo "make sam-build  sam build: an arm64 bootstrap per function (installs Debian's Rust for aarch64 when missing)"
 	@echo "make boot-check boot every arm64 bootstrap under qemu against a local Runtime API; check arch and glibc"
@@ -122,6 +123,10 @@ sizes: tools
 
 bench: tools
 	scripts/bench/bench.sh
+	scripts/bench/bench-export.sh
+
+bench-export: tools
+	scripts/bench/bench-export.sh
 
 bench-scale: tools
 	scripts/bench/bench-scale.sh

@@ -21,12 +21,23 @@ pub struct Written {
     pub rows: u64,
     pub bytes: u64,
     pub parts: u64,
+    /// DynamoDB pages read, and the time spent waiting for them.
+    pub pages: u64,
+    pub read_ms: u64,
 }
 
 pub async fn run<J>(exporter: &Exporter<J>, job: &Job) -> Written {
     let started = std::time::Instant::now();
     let mut written =
-        Written { export_id: job.export_id.clone(), status: Status::Failed.as_str(), rows: 0, bytes: 0, parts: 0 };
+        Written {
+            export_id: job.export_id.clone(),
+            status: Status::Failed.as_str(),
+            rows: 0,
+            bytes: 0,
+            parts: 0,
+            pages: 0,
+            read_ms: 0,
+        };
     let export = match exporter.records.get(&job.org_id, &job.export_id).await {
         Ok(Some(export)) if export.status == Status::Pending => export,
         Ok(Some(export)) => {
@@ -73,6 +84,8 @@ pub async fn run<J>(exporter: &Exporter<J>, job: &Job) -> Written {
         rows = written.rows,
         bytes = written.bytes,
         parts = written.parts,
+        pages = written.pages,
+        read_ms = written.read_ms,
         millis = started.elapsed().as_millis() as u64,
         "export written"
     );
@@ -89,8 +102,11 @@ async fn fill<J>(
     let mut rows = Rows::new(export.range.format);
     let mut start = None;
     loop {
+        let reading = std::time::Instant::now();
         let (entries, next) =
             exporter.deps.store.audit_range_page(&export.org_id, export.range.from, export.range.to, start).await?;
+        written.read_ms += reading.elapsed().as_millis() as u64;
+        written.pages += 1;
         for entry in &entries {
             rows.push(entry);
         }
