@@ -52,7 +52,8 @@ impl Provisioned {
         // export-audit-log invokes itself through the Lambda API: locally, the one local-api
         // serves in front of cargo lambda watch (crate::gateway::lambda_api), named by the
         // SDK's own per-service endpoint variable.
-        let lambda_api = std::env::var("LAMBDA_API_URL").unwrap_or_else(|_| crate::gateway::lambda_api::DEFAULT_URL.into());
+        let lambda_api =
+            std::env::var("LAMBDA_API_URL").unwrap_or_else(|_| crate::gateway::lambda_api::DEFAULT_URL.into());
         lines.insert("AWS_ENDPOINT_URL_LAMBDA".into(), lambda_api);
         if let Some(tap) = self.physical_ids.get(LOCAL_EVENTS_TAP) {
             lines.insert("EVENTS_TAP_QUEUE_URL".into(), tap.clone());

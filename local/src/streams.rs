@@ -157,9 +157,9 @@ impl StreamPoller {
     /// `record` as Lambda puts it in a DynamoDB stream event.
     fn lambda_record(&self, record: &Record) -> Result<Value, BoxError> {
         let change = record.dynamodb().ok_or("a stream record without its change")?;
-        let image = |map: Option<&std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
-            map.map(|m| serde_json::to_value(serde_dynamo::Item::from(m.clone()))).transpose()
-        };
+        let image = |map: Option<
+            &std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>,
+        >| { map.map(|m| serde_json::to_value(serde_dynamo::Item::from(m.clone()))).transpose() };
         let mut dynamodb = json!({
             "ApproximateCreationDateTime": change.approximate_creation_date_time().map_or(0.0, |t| t.as_secs_f64().floor()),
             "Keys": image(change.keys.as_ref())?.unwrap_or(json!({})),

@@ -102,13 +102,16 @@ impl HttpConnector for Refusing {
                     .await
                     .map_err(|e| ConnectorError::io(e.into()))?
                     .into_bytes();
-                let answer: Value = serde_json::from_slice(&bytes).map_err(|e| ConnectorError::other(e.into(), None))?;
+                let answer: Value =
+                    serde_json::from_slice(&bytes).map_err(|e| ConnectorError::other(e.into(), None))?;
                 answered = answer["Entries"].as_array().cloned().unwrap_or_default().into_iter();
             }
             let results: Vec<Value> = refused
                 .iter()
                 .map(|refused| match refused {
-                    true => json!({"ErrorCode": "InternalFailure", "ErrorMessage": "injected: the bus refused the entry"}),
+                    true => {
+                        json!({"ErrorCode": "InternalFailure", "ErrorMessage": "injected: the bus refused the entry"})
+                    }
                     false => answered.next().unwrap_or_else(|| json!({"ErrorCode": "InternalFailure"})),
                 })
                 .collect();

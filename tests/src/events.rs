@@ -128,7 +128,8 @@ pub async fn events_against_the_log(
         if text.contains("+44") || text.contains('@') || text.contains("phone") || text.contains("email") {
             problems.push(format!("{id}: a contact in the event: {text}"));
         }
-        if event["detail"]["orgId"] != entry.org_id.as_str() || event["detail"]["target"]["id"] != entry.target_id.as_str()
+        if event["detail"]["orgId"] != entry.org_id.as_str()
+            || event["detail"]["target"]["id"] != entry.target_id.as_str()
         {
             problems.push(format!("{id}: not its entry's organisation or target: {text}"));
         }

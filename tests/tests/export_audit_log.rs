@@ -115,7 +115,7 @@ async fn the_range_bounds_retention_and_organisation_decide_the_rows_and_ndjson_
     let now = shared::time::now();
     let at = |days: i64| now - chrono::Duration::days(days);
     let entries = [
-        entry(ACME, at(380), "expired", "ua"),   // in range, past its retention
+        entry(ACME, at(380), "expired", "ua"), // in range, past its retention
         entry(ACME, at(200), "in-range-1", "ua"),
         entry(ACME, at(100), "in-range-2", "-1+1"),
         entry(ACME, at(20), "after-to", "ua"),
@@ -125,9 +125,7 @@ async fn the_range_bounds_retention_and_organisation_decide_the_rows_and_ndjson_
         stack.deps.store.append_audit(entry).await.unwrap();
     }
     let exporter = stack.exporter();
-    let range = |format: &str| {
-        serde_json::json!({"from": shared::time::rfc3339(at(390)), "to": shared::time::rfc3339(at(30)), "format": format})
-    };
+    let range = |format: &str| serde_json::json!({"from": shared::time::rfc3339(at(390)), "to": shared::time::rfc3339(at(30)), "format": format});
 
     let csv_id = json_body(&call(&exporter, export(range("csv"))).await)["exportId"].as_str().unwrap().to_owned();
     let ndjson_id = json_body(&call(&exporter, export(range("ndjson"))).await)["exportId"].as_str().unwrap().to_owned();
@@ -136,7 +134,8 @@ async fn the_range_bounds_retention_and_organisation_decide_the_rows_and_ndjson_
     let csv_ready = json_body(&call(&exporter, read("admin-reads-export", &csv_id)).await);
     assert_eq!(csv_ready["rowCount"], 2, "{csv_ready}");
     let (_, _, bytes) = download(csv_ready["url"].as_str().unwrap()).await;
-    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(bytes.as_slice()).records().map(Result::unwrap).collect();
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(bytes.as_slice()).records().map(Result::unwrap).collect();
     let targets: Vec<&str> = rows.iter().map(|row| &row[5]).collect();
     assert_eq!(targets, ["in-range-2", "in-range-1"], "newest first; none expired, later or another's");
     assert_eq!(&rows[0][6], "'=cmd|' /C calc'!in-range-2", "a formula is text");
@@ -145,7 +144,8 @@ async fn the_range_bounds_retention_and_organisation_decide_the_rows_and_ndjson_
     let ndjson_ready = json_body(&call(&exporter, read("admin-reads-export", &ndjson_id)).await);
     let (_, headers, bytes) = download(ndjson_ready["url"].as_str().unwrap()).await;
     assert_eq!(headers["content-type"], "application/x-ndjson");
-    let lines: Vec<Value> = String::from_utf8(bytes).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> =
+        String::from_utf8(bytes).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let targets: Vec<&str> = lines.iter().map(|l| l["targetId"].as_str().unwrap()).collect();
     assert_eq!(targets, ["in-range-2", "in-range-1"]);
     assert_eq!(lines[0]["targetName"], "=cmd|' /C calc'!in-range-2", "JSON is not a spreadsheet: as written");
@@ -206,7 +206,8 @@ async fn a_file_larger_than_a_part_is_uploaded_in_parts_and_reads_back_whole() {
     assert_eq!(ready["rowCount"], count);
     let (_, _, bytes) = download(ready["url"].as_str().unwrap()).await;
     assert_eq!(bytes.len() as u64, written[0].bytes);
-    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(bytes.as_slice()).records().map(Result::unwrap).collect();
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(bytes.as_slice()).records().map(Result::unwrap).collect();
     let targets: Vec<String> = rows.iter().map(|row| row[5].to_owned()).collect();
     let expected: Vec<String> = (0..count).map(|i| format!("t{i:05}")).collect();
     assert_eq!(targets, expected, "every row once, newest first");
@@ -217,7 +218,8 @@ async fn a_file_larger_than_a_part_is_uploaded_in_parts_and_reads_back_whole() {
 async fn an_export_whose_file_cannot_be_written_is_failed_not_left_pending() {
     let stack = TestStack::seeded().await;
     let exporter = stack.exporter_whose_jobs(|twin| {
-        let s3 = aws_sdk_s3::config::Builder::from(&stack.sdk).interceptor(Fault::new("PutObject", When::BeforeSending, 1));
+        let s3 =
+            aws_sdk_s3::config::Builder::from(&stack.sdk).interceptor(Fault::new("PutObject", When::BeforeSending, 1));
         twin.bucket.client = aws_sdk_s3::Client::from_conf(s3.build());
     });
 
@@ -311,5 +313,8 @@ async fn the_job_is_started_by_invoking_the_function_itself_asynchronously() {
     assert_eq!(path, &format!("/2015-03-31/functions/{name}/invocations"));
     assert_eq!(kind.as_deref(), Some("Event"), "asynchronously");
     let event: JobEvent = serde_json::from_slice(body).unwrap();
-    assert_eq!(event.export_job, Job { org_id: ACME.into(), export_id: json_body(&started)["exportId"].as_str().unwrap().into() });
+    assert_eq!(
+        event.export_job,
+        Job { org_id: ACME.into(), export_id: json_body(&started)["exportId"].as_str().unwrap().into() }
+    );
 }

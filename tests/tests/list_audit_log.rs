@@ -443,12 +443,20 @@ async fn an_entry_past_its_retention_is_in_no_page_while_the_table_still_holds_i
         async move {
             let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let body = json_body(&call(&deps, with_query("list-audit-log/admin-reads-log.json", &query)).await);
-            body["entries"].as_array().unwrap().iter().map(|e| e["target"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            body["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["target"]["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
         }
     };
     for query in [vec![("limit", "100")], vec![("limit", "100"), ("action", "resent")]] {
         let targets = shown(&query).await;
-        assert!(targets.contains(&"kept-1".to_owned()) && targets.contains(&"kept-2".to_owned()), "{query:?}: {targets:?}");
+        assert!(
+            targets.contains(&"kept-1".to_owned()) && targets.contains(&"kept-2".to_owned()),
+            "{query:?}: {targets:?}"
+        );
         assert!(!targets.contains(&"gone-1".to_owned()), "{query:?}: {targets:?}");
     }
     assert!(shown(&[("targetId", "gone-1")]).await.is_empty(), "nor in the member's own history");

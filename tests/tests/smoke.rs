@@ -61,10 +61,12 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     let lambda_api_url = format!("http://{}", lambda_api.local_addr().unwrap());
     let watched = members_tests::gateway::api::lambda_invoke_api(format!("http://127.0.0.1:{port}"));
     tokio::spawn(async move { axum::serve(lambda_api, members_tests::gateway::lambda_api::router(watched)).await });
-    let env = stack.provisioned.env_file().lines().filter(|line| !line.starts_with("AWS_ENDPOINT_URL_LAMBDA=")).fold(
-        format!("AWS_ENDPOINT_URL_LAMBDA={lambda_api_url}\n"),
-        |env, line| env + line + "\n",
-    );
+    let env = stack
+        .provisioned
+        .env_file()
+        .lines()
+        .filter(|line| !line.starts_with("AWS_ENDPOINT_URL_LAMBDA="))
+        .fold(format!("AWS_ENDPOINT_URL_LAMBDA={lambda_api_url}\n"), |env, line| env + line + "\n");
     std::fs::write(&env_file, env).unwrap();
     let _served = Served(
         cargo()
@@ -201,7 +203,8 @@ async fn cargo_lambda_serves_the_function_and_invokes_a_fixture() {
     assert_eq!(response["statusCode"], 202, "{response}");
     let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     let id = body["exportId"].as_str().unwrap();
-    let text = std::fs::read_to_string(workspace_root().join("events/export-audit-log/admin-reads-export.json")).unwrap();
+    let text =
+        std::fs::read_to_string(workspace_root().join("events/export-audit-log/admin-reads-export.json")).unwrap();
     let read = workspace_root().join(format!("target/smoke-read-export-{id}.json"));
     std::fs::write(&read, text.replace("7d3f1c2e-4b5a-4c6d-8e9f-0a1b2c3d4e5f", id)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -106,7 +106,10 @@ mod tests {
     fn a_range_is_ordered_at_most_a_leap_year_long_and_csv_unless_asked() {
         let range = ExportRange::parse("2026-01-01T00:00:00Z", "2026-12-01T00:00:00+01:00", None).unwrap();
         assert_eq!(range.format, Format::Csv);
-        assert_eq!(ExportRange::parse("2025-12-01T00:00:00Z", "2026-12-01T00:00:00Z", Some("ndjson")).unwrap().format, Format::Ndjson);
+        assert_eq!(
+            ExportRange::parse("2025-12-01T00:00:00Z", "2026-12-01T00:00:00Z", Some("ndjson")).unwrap().format,
+            Format::Ndjson
+        );
         for (from, to, format, words) in [
             ("2026-12-01T00:00:00Z", "2026-01-01T00:00:00Z", None, "after from"),
             ("2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z", None, "after from"),
@@ -116,7 +119,10 @@ mod tests {
             ("2026-01-01T00:00:00Z", "2026-12-01T00:00:00Z", Some("xlsx"), "format must be"),
         ] {
             let error = ExportRange::parse(from, to, format).unwrap_err();
-            assert!(error.to_string().contains(words) || format!("{error:?}").contains(words), "{from} {to}: {error:?}");
+            assert!(
+                error.to_string().contains(words) || format!("{error:?}").contains(words),
+                "{from} {to}: {error:?}"
+            );
         }
     }
 }

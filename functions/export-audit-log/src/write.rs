@@ -28,16 +28,15 @@ pub struct Written {
 
 pub async fn run<J>(exporter: &Exporter<J>, job: &Job) -> Written {
     let started = std::time::Instant::now();
-    let mut written =
-        Written {
-            export_id: job.export_id.clone(),
-            status: Status::Failed.as_str(),
-            rows: 0,
-            bytes: 0,
-            parts: 0,
-            pages: 0,
-            read_ms: 0,
-        };
+    let mut written = Written {
+        export_id: job.export_id.clone(),
+        status: Status::Failed.as_str(),
+        rows: 0,
+        bytes: 0,
+        parts: 0,
+        pages: 0,
+        read_ms: 0,
+    };
     let export = match exporter.records.get(&job.org_id, &job.export_id).await {
         Ok(Some(export)) if export.status == Status::Pending => export,
         Ok(Some(export)) => {

@@ -9,9 +9,9 @@ async fn main() -> Result<(), Error> {
         Ok((tables, shared::config::audit_retention(&env)?, shared::deps::load_sdk_config().await?))
     }
     .await
-    .inspect_err(|error: &shared::config::ConfigError| {
-        tracing::error!(%error, "cannot start: configuration missing or invalid")
-    })?;
+    .inspect_err(
+        |error: &shared::config::ConfigError| tracing::error!(%error, "cannot start: configuration missing or invalid"),
+    )?;
     let store = &member_verified::store(&sdk, tables, retention);
     run(service_fn(move |event| member_verified::handle(store, event))).await
 }

@@ -69,7 +69,13 @@ impl Bus for EventBridgeBus {
             .map(|(i, body)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body).build())
             .collect::<Result<Vec<_>, _>>();
         let Ok(entries) = entries else { return vec![false; messages.len()] };
-        match self.sqs.send_message_batch().queue_url(&self.dead_letter_queue_url).set_entries(Some(entries)).send().await
+        match self
+            .sqs
+            .send_message_batch()
+            .queue_url(&self.dead_letter_queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
         {
             Ok(output) => {
                 let sent: Vec<&str> = output.successful().iter().map(|ok| ok.id()).collect();

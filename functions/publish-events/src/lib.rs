@@ -63,7 +63,11 @@ impl Published {
 /// standard AWS configuration chain.
 pub async fn bus_from_env() -> Result<EventBridgeBus, ConfigError> {
     let required = |name: &'static str| {
-        std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name))
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .ok_or(ConfigError::Missing(name))
     };
     let (bus_name, dead_letter_queue_url) = (required("EVENT_BUS_NAME")?, required("DEAD_LETTER_QUEUE_URL")?);
     let sdk = shared::deps::load_sdk_config().await?;
@@ -107,7 +111,8 @@ pub async fn publish<B: Bus>(bus: &B, records: &[EventRecord]) -> Published {
             Some(entry) => pending.push((index, AuditEvent::of(&entry))),
             None => {
                 tracing::error!(event_id = %record.event_id, "a new audit item that is not an audit entry");
-                let letter = json!({"reason": "unreadable audit item", "eventID": record.event_id, "keys": record.change.keys});
+                let letter =
+                    json!({"reason": "unreadable audit item", "eventID": record.event_id, "keys": record.change.keys});
                 letters.push((index, letter.to_string()));
             }
         }

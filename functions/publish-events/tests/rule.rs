@@ -182,7 +182,10 @@ async fn when_neither_the_bus_nor_the_queue_takes_an_entry_lambda_is_asked_to_ru
     assert_eq!((done.published, done.dead_lettered), (3, 0));
     let failures: Vec<_> =
         done.response().batch_item_failures.into_iter().map(|f| f.item_identifier.unwrap()).collect();
-    assert_eq!(failures, [records[2].change.sequence_number.clone().unwrap(), records[4].change.sequence_number.clone().unwrap()]);
+    assert_eq!(
+        failures,
+        [records[2].change.sequence_number.clone().unwrap(), records[4].change.sequence_number.clone().unwrap()]
+    );
 }
 
 #[tokio::test]

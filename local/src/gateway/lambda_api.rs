@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 pub const DEFAULT_URL: &str = "http://127.0.0.1:9001";
 
 pub fn router(invoke: Invoke) -> axum::Router {
-    axum::Router::new().route("/2015-03-31/functions/{function}/invocations", axum::routing::post(invoked)).with_state(invoke)
+    axum::Router::new()
+        .route("/2015-03-31/functions/{function}/invocations", axum::routing::post(invoked))
+        .with_state(invoke)
 }
 
 async fn invoked(
@@ -41,8 +43,8 @@ async fn invoked(
     match invoke(function, event).await {
         Ok(answer) => axum::Json(answer).into_response(),
         Err(error) => {
-            let mut response = axum::Json(serde_json::json!({"errorType": "Unhandled", "errorMessage": error}))
-                .into_response();
+            let mut response =
+                axum::Json(serde_json::json!({"errorType": "Unhandled", "errorMessage": error})).into_response();
             response.headers_mut().insert("x-amz-function-error", "Unhandled".parse().expect("a header value"));
             response
         }

@@ -48,7 +48,16 @@ async fn main() {
         .collect();
     println!(
         "{:>9} | {:>9} | {:>8} | {:>6} | {:>5} | {:>8} | {:>9} | {:>8} | {:>13} | {:>13}",
-        "entries", "seeded s", "export s", "pages", "parts", "file MiB", "reads s", "rows/s", "rows/s beside", "peak heap MiB"
+        "entries",
+        "seeded s",
+        "export s",
+        "pages",
+        "parts",
+        "file MiB",
+        "reads s",
+        "rows/s",
+        "rows/s beside",
+        "peak heap MiB"
     );
     println!("{:>108}", "the reads");
     let mut last = None;
