@@ -211,6 +211,20 @@ async fn a_file_larger_than_a_part_is_uploaded_in_parts_and_reads_back_whole() {
     let targets: Vec<String> = rows.iter().map(|row| row[5].to_owned()).collect();
     let expected: Vec<String> = (0..count).map(|i| format!("t{i:05}")).collect();
     assert_eq!(targets, expected, "every row once, newest first");
+
+    // The same export, S3 failing the upload's completion: failed, and its parts given up.
+    let failing = stack.exporter_whose_jobs(|twin| {
+        let fault = Fault::new("CompleteMultipartUpload", When::BeforeSending, 1);
+        let s3 = aws_sdk_s3::config::Builder::from(&stack.sdk).interceptor(fault);
+        twin.bucket.client = aws_sdk_s3::Client::from_conf(s3.build());
+    });
+    let range = serde_json::json!({"from": shared::time::rfc3339(now - chrono::Duration::days(2)), "to": shared::time::rfc3339(now)});
+    let id = json_body(&call(&failing, export(range)).await)["exportId"].as_str().unwrap().to_owned();
+    assert_eq!(failing.jobs.finished().await[0].status, "failed");
+    assert_eq!(json_body(&call(&failing, read("admin-reads-export", &id)).await)["status"], "failed");
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk);
+    let uploads = s3.list_multipart_uploads().bucket(stack.provisioned.var("EXPORT_BUCKET")).send().await.unwrap();
+    assert!(uploads.uploads().is_empty(), "no upload left half done: {:?}", uploads.uploads());
 }
 
 /// S3 fails while the file is written: the export is failed, the parts given up.
@@ -242,15 +256,20 @@ impl Jobs for Unstartable {
     }
 }
 
-/// The job cannot be started: `503`, and the export, recorded first, is failed (not pending).
+/// The job cannot be started: `503`, and the export, recorded first, is failed (not pending);
+/// the `Idempotency-Key` is given back, so that a retry starts again.
 #[tokio::test]
 async fn an_export_whose_job_cannot_start_answers_503_and_is_failed() {
     let stack = TestStack::seeded().await;
     let exporter = stack.exporter_with(Unstartable);
+    let keyed = fixture_with("export-audit-log/admin-exports-csv.json", |event| {
+        event["headers"]["idempotency-key"] = "5f0c2e1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b".into();
+    });
 
-    let response = call(&exporter, fixture("export-audit-log/admin-exports-csv.json")).await;
+    let response = call(&exporter, keyed).await;
 
     assert_eq!(response.status(), 503);
+    assert!(stack.scan(&stack.deps.config.tables.idempotency).await.is_empty(), "the key given back");
     assert_eq!(json_body(&response)["code"], "unavailable");
     let items = stack.scan(stack.provisioned.var("EXPORTS_TABLE")).await;
     assert_eq!(items.len(), 1);

@@ -89,7 +89,7 @@ impl Upload<'_> {
 
     /// Finishes the file with `rest`: its last part, or the whole file in one call when no
     /// part was uploaded.
-    pub async fn finish(mut self, rest: Vec<u8>) -> Result<(), FileError> {
+    pub async fn finish(&mut self, rest: Vec<u8>) -> Result<(), FileError> {
         if self.upload_id.is_none() {
             self.bucket
                 .client
@@ -121,7 +121,7 @@ impl Upload<'_> {
     }
 
     /// Gives up the parts uploaded so far (the bucket's lifecycle rule would, after a day).
-    pub async fn abort(self) {
+    pub async fn abort(&self) {
         let Some(upload_id) = &self.upload_id else { return };
         let aborted = self
             .bucket

@@ -61,11 +61,11 @@ pub async fn run<J>(exporter: &Exporter<J>, job: &Job) -> Written {
             written.parts += 1;
             upload.finish(rest).await
         }
-        Err(error) => {
-            upload.abort().await;
-            Err(error)
-        }
+        Err(error) => Err(error),
     };
+    if result.is_err() {
+        upload.abort().await;
+    }
     let rows = match result {
         Ok(()) => Some(written.rows),
         Err(error) => {
