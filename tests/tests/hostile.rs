@@ -184,7 +184,7 @@ fn percent(text: &str) -> String {
 
 /// The event API Gateway would deliver for `input` on `route` (`method`, path template).
 fn event(issuer: &str, method: &str, route: &str, input: &Hostile) -> Option<Request> {
-    let path = route.replace("{userId}", &percent(&input.path_id));
+    let path = route.replace("{userId}", &percent(&input.path_id)).replace("{exportId}", &percent(&input.path_id));
     let raw_query: Vec<String> = input.query.iter().map(|(k, v)| format!("{}={}", percent(k), percent(v))).collect();
     let mut headers = serde_json::Map::new();
     headers.insert("user-agent".into(), "hostile".into());
@@ -228,7 +228,11 @@ fn event(issuer: &str, method: &str, route: &str, input: &Hostile) -> Option<Req
             "requestId": "hostile", "routeKey": format!("{method} {route}"), "stage": "$default",
             "time": "26/Nov/2026:09:00:00 +0000", "timeEpoch": 1795683600000u64,
         },
-        "pathParameters": if route.contains("{userId}") { json!({"userId": input.path_id}) } else { Value::Null },
+        "pathParameters": match route {
+            r if r.contains("{userId}") => json!({"userId": input.path_id}),
+            r if r.contains("{exportId}") => json!({"exportId": input.path_id}),
+            _ => Value::Null,
+        },
         "body": body,
         "isBase64Encoded": base64,
     });
@@ -290,7 +294,8 @@ fn hostile_requests_get_documented_answers_and_change_nothing() {
     assert!(runtime.block_on(deps.directory.get_user(ACME_INVITEE.user_id)).unwrap().is_some());
 
     type Route = (&'static str, &'static str, &'static [u16]);
-    let routes: [Route; 9] = [
+    let exporter = stack.exporter();
+    let routes: [Route; 11] = [
         ("GET", "/members", &[200, 400, 401]),
         ("GET", "/audit-log", &[200, 400, 401, 403]),
         ("POST", "/invitations", &[400, 401, 403, 409, 422]),
@@ -300,6 +305,8 @@ fn hostile_requests_get_documented_answers_and_change_nothing() {
         ("POST", "/members/{userId}/suspend", &[400, 401, 403, 404, 409, 422]),
         ("POST", "/members/{userId}/reactivate", &[400, 401, 403, 404, 409, 422]),
         ("DELETE", "/members/{userId}", &[400, 401, 403, 404, 409, 422]),
+        ("POST", "/audit-log/exports", &[202, 400, 401, 403, 409, 422]),
+        ("GET", "/audit-log/exports/{exportId}", &[400, 401, 403, 404]),
     ];
     let answers = std::cell::RefCell::new(std::collections::BTreeMap::<(&str, u16), usize>::new());
     for (method, route, allowed) in routes {
@@ -310,6 +317,9 @@ fn hostile_requests_get_documented_answers_and_change_nothing() {
                 match (method, route) {
                     (_, "/members") => list_members::handle(deps, request).await,
                     (_, "/audit-log") => list_audit_log::handle(deps, request).await,
+                    (_, "/audit-log/exports" | "/audit-log/exports/{exportId}") => {
+                        Box::pin(export_audit_log::handle(&exporter, request)).await
+                    }
                     (_, "/invitations") => invite_user::handle(deps, request).await,
                     (_, "/invitations/{userId}") => cancel_invitation::handle(deps, request).await,
                     (_, "/invitations/{userId}/resend") => resend_invitation::handle(deps, request).await,
