@@ -68,6 +68,12 @@ def audits_drift(kind, body):
     return None
 
 
+def publishes(kind, body):
+    if kind != "response" or body != {"batchItemFailures": []}:
+        return f"expected every entry published, got {kind}: {body!r:.300}"
+    return None
+
+
 def fixture(binary, name):
     return json.loads((ROOT / "events" / binary / f"{name}.json").read_text())
 
@@ -81,6 +87,8 @@ def cases(binary):
         return [("scheduled", fixture(binary, "scheduled"), reconciles)]
     if binary == "drift-audit":
         return [("scheduled", fixture(binary, "scheduled"), audits_drift)]
+    if binary == "publish-events":
+        return [("new-entries", fixture(binary, "new-entries"), publishes)]
     found = [("no-authorizer", fixture(binary, "no-authorizer"), http_status(401))]
     if binary == "list-members":
         found.append(("admin-lists", fixture(binary, "admin-lists"), http_status(200, lists_the_seed)))

@@ -161,6 +161,7 @@ async fn bad_input_is_refused_and_starts_nothing() {
         ("unknown-format", 400, "bad-request"),
         ("unknown-field", 400, "bad-request"),
         ("member-exports", 403, "forbidden"),
+        ("no-authorizer", 401, "unauthenticated"),
         ("malformed-export-id", 400, "bad-request"),
         ("admin-reads-export", 404, "not-found"),
         ("other-org-admin-reads-export", 404, "not-found"),
