@@ -418,3 +418,25 @@ async fn a_role_change_repeated_with_its_key_is_replayed() {
     assert_eq!(json_body(&first), json_body(&again));
     assert_eq!(stack.audit_entries_of(ACME, AuditAction::ChangedRole).await.len(), 1);
 }
+
+/// A suspended member's role changes (any status may): the group follows the role, and the
+/// change's follower keeps the member disabled and signed out as the membership says, never
+/// enabling them; counted as an administrator only once reactivated.
+#[tokio::test]
+async fn a_suspended_members_role_change_keeps_them_disabled_and_uncounted() {
+    let stack = TestStack::seeded().await;
+    let (ada, bob) = (ACME_ADMIN.user_id, ACME_VERIFIED.user_id);
+    assert_eq!(call(&stack.deps, suspend(ada, bob)).await.status(), 200);
+
+    let promoted = call(&stack.deps, promote(ada, bob)).await;
+
+    assert_eq!(promoted.status(), 200);
+    let body = json_body(&promoted);
+    assert_eq!((body["role"].as_str(), body["status"].as_str()), (Some("admin"), Some("suspended")));
+    assert_eq!(stack.groups_of(bob).await, ["org-admin"], "the group follows the role");
+    assert!(!stack.cognito_user(bob).await.unwrap().enabled, "still disabled: suspended");
+    assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 1, "a suspended administrator is not counted");
+    assert_eq!(call(&stack.deps, reactivate(ada, bob)).await.status(), 200);
+    assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 2);
+    assert!(stack.cognito_user(bob).await.unwrap().enabled);
+}
