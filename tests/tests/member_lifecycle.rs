@@ -440,3 +440,32 @@ async fn a_suspended_members_role_change_keeps_them_disabled_and_uncounted() {
     assert_eq!(stack.deps.store.active_admins(ACME).await.unwrap(), 2);
     assert!(stack.cognito_user(bob).await.unwrap().enabled);
 }
+
+/// Each lifecycle route with an `Idempotency-Key`, sent twice: the second answers what the
+/// first did (read back from the key's record), and the change is made once.
+#[tokio::test]
+async fn each_lifecycle_route_replays_its_answer_for_the_same_key() {
+    let stack = TestStack::seeded().await;
+    let (ada, bob) = (ACME_ADMIN.user_id, ACME_VERIFIED.user_id);
+    let keyed = |request: Request, key: &str| {
+        let mut request = request;
+        request.headers_mut().insert("idempotency-key", key.parse().unwrap());
+        request
+    };
+    for (made, key) in [
+        (suspend as fn(&str, &str) -> Request, "0b1c2d3e-0000-4000-8000-000000000001"),
+        (reactivate, "0b1c2d3e-0000-4000-8000-000000000002"),
+        (promote, "0b1c2d3e-0000-4000-8000-000000000003"),
+        (remove, "0b1c2d3e-0000-4000-8000-000000000004"),
+    ] {
+        let first = call(&stack.deps, keyed(made(ada, bob), key)).await;
+        let again = call(&stack.deps, keyed(made(ada, bob), key)).await;
+        assert!(first.status().is_success(), "{key}: {}", first.status());
+        assert_eq!(again.status(), first.status(), "{key}: the same answer");
+        assert_eq!(again.body().as_ref(), first.body().as_ref(), "{key}: the same body");
+    }
+    for action in [AuditAction::Suspended, AuditAction::Reactivated, AuditAction::ChangedRole, AuditAction::Removed] {
+        let entries = stack.audit_entries_of(ACME, action).await;
+        assert_eq!(entries.iter().filter(|e| e.target_id == bob).count(), 1, "{action:?} once");
+    }
+}
