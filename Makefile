@@ -11,13 +11,26 @@ VENV := .tools/venv
 # checkout's, so a second clone missed on every crate; see docs/builds.md.)
 export CARGO_TARGET_DIR := $(CURDIR)/target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Clippy lints the workspace's own crates inside the one debug build instead of in a check
+# build of its own (which compiled every dependency a second time): the compiler is
+# clippy-driver for workspace members only, with `-D warnings`, exactly as `cargo clippy --
+# -D warnings` runs it. Every cargo command make runs sees the same two variables, so no
+# build differs from another (docs/builds.md). The arm64 build, on Debian's rustc, unsets them.
+export RUSTC_WORKSPACE_WRAPPER := $(shell command -v clippy-driver)
+export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+# CI builds once from nothing: rustc's incremental state (gigabytes, and time to write it) would
+# serve no second build there. A developer's checkout keeps it, for make check's warm builds.
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: clean help bench bench-scale bench-export migrate chromium console-deps dev test soak provision tools build lint sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: check prune clean help bench bench-scale bench-export migrate chromium console-deps dev test soak provision tools build sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
-	@echo "make test       run every check and test (starts its own emulator)"
+	@echo "make check      format, lints and every test that needs no emulator (the fast lane)"
+	@echo "make test       every check and test, in timed stages (starts its own emulator)"
 	@echo "make soak       the concurrent workload with faults, long (10,000 operations), with its figures"
 	@echo "make provision  create the template's tables and user pool on \$$AWS_ENDPOINT_URL, write .local/env"
 	@echo "make sizes      release-build every function and print its size"
@@ -29,6 +42,7 @@ help:
 	@echo "make sam-deploy build, then deploy (guided the first time: it asks for ConsoleOrigin)"
 	@echo "make bootstrap-admin ORG=… NAME=… PHONE=… [EMAIL=…]  the first administrator of an organisation"
 	@echo "make migrate    after a deploy: the data migrations it needs (idempotent, resumable; STACK or ENV_FILE)"
+	@echo "make prune      remove what no build of this checkout uses any more from target/"
 	@echo "make clean      remove this checkout's builds (target/, infra/.aws-sam*); the sccache cache stays"
 	@echo "make sam-build-host  the same sam build for this machine's x86_64 (no cross toolchain needed)"
 
@@ -55,8 +69,20 @@ endef
 $(TOOLS_STAMP): requirements-dev.txt
 	$(call install-venv,$(VENV))
 
+# The one debug build: every target of the workspace (binaries, tests, the test binaries'
+# dev-dependencies' features), linted as it compiles. make check, make test and make dev all
+# use it; a narrower cargo command would resolve other features and compile a second copy.
 build: tools
-	cargo build --workspace --bins
+	@if [ -z "$$RUSTC_WORKSPACE_WRAPPER" ]; then echo "clippy-driver not found: rustup component add clippy" >&2; exit 2; fi
+	cargo build --workspace --all-targets
+
+# The fast lane: no emulator, no browser, no network once the tools are installed.
+check: tools
+	scripts/test/check.sh
+
+# What a long session leaves in target/ and nothing uses (scripts/test/prune.sh).
+prune:
+	scripts/test/prune.sh
 
 # Debian's chromium for the browser tests (Playwright drives it; its own download is not used).
 chromium:
@@ -73,16 +99,11 @@ dev: tools console-deps build
 test: tools console-deps chromium
 	scripts/test/test.sh
 
-soak: tools
+soak: tools build
 	scripts/test/soak.sh
 
 provision: tools build
 	scripts/dev/provision.sh
-
-lint: tools
-	cfn-lint infra/template.yaml
-	cargo fmt --all --check
-	cargo clippy --workspace --all-targets -- -D warnings
 
 # The SAM CLI pins its own aws-sam-translator and cfn-lint: it gets a virtual environment of
 # its own, so that it never changes the versions make test checks with.
@@ -112,23 +133,23 @@ sam-deploy: sam-build
 	# What is deployed now: the next change is checked against it (tests/infra/test_update.py).
 	cp infra/template.yaml infra/deployed/template.yaml
 
-bootstrap-admin: tools $(SAM_STAMP)
+bootstrap-admin: tools build $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/deploy/bootstrap-admin.sh
 
-migrate: tools $(SAM_STAMP)
+migrate: tools build $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/deploy/migrate.sh
 
 sizes: tools
 	scripts/bench/sizes.sh
 
-bench: tools
+bench: tools build
 	scripts/bench/bench.sh
 	scripts/bench/bench-export.sh
 
-bench-export: tools
+bench-export: tools build
 	scripts/bench/bench-export.sh
 
-bench-scale: tools
+bench-scale: tools build
 	scripts/bench/bench-scale.sh
 
 clean:

@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/lib.sh
 mkdir -p .local
-cargo build --quiet -p members-tests --bin bench-export
 trap stop_moto EXIT
 start_moto "$(free_port)" .local/bench-export-moto.log
-"${CARGO_TARGET_DIR:-target}/debug/bench-export" | tee .local/bench-export.txt
+local_bin bench-export | tee .local/bench-export.txt

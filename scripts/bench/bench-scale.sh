@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/lib.sh
 mkdir -p .local
-cargo build --quiet -p members-tests --bin bench-scale
 trap stop_moto EXIT
 start_moto "$(free_port)" .local/bench-scale-moto.log
-"${CARGO_TARGET_DIR:-target}/debug/bench-scale"
+local_bin bench-scale

@@ -13,4 +13,4 @@ COMMAND=bootstrap-admin
 source scripts/deploy/stack-env.sh
 args=(--org "$ORG" --name "$NAME" --phone "$PHONE")
 [ -n "${EMAIL:-}" ] && args+=(--email "$EMAIL")
-cargo run --quiet -p invite-user --bin bootstrap-admin -- "${args[@]}"
+"${CARGO_TARGET_DIR:-target}/debug/bootstrap-admin" "${args[@]}"

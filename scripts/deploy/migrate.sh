@@ -9,5 +9,5 @@ cd "$(dirname "$0")/../.."
 COMMAND=migrate
 source scripts/deploy/stack-env.sh
 mkdir -p .local
-cargo run --quiet -p list-audit-log --bin backfill-org-action -- --position "${POSITION_DIR:-.local}/backfill-org-action.position"
-cargo run --quiet -p list-members --bin backfill-search-terms -- --position "${POSITION_DIR:-.local}/backfill-search-terms.position"
+"${CARGO_TARGET_DIR:-target}/debug/backfill-org-action" --position "${POSITION_DIR:-.local}/backfill-org-action.position"
+"${CARGO_TARGET_DIR:-target}/debug/backfill-search-terms" --position "${POSITION_DIR:-.local}/backfill-search-terms.position"

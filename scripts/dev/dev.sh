@@ -36,10 +36,10 @@ devstack up --env-file .local/env
 
 # The local HTTP API and the reference console, in front of what cargo lambda watch serves.
 set -a; source .local/env; set +a
-cargo run --quiet -p members-local --bin local-api > .local/local-api.log 2>&1 &
+local_bin local-api > .local/local-api.log 2>&1 &
 LOCAL_API_PID=$!
 # The audit table's stream into publish-events, as Lambda's mapping runs it on AWS.
-cargo run --quiet -p members-local --bin audit-stream > .local/audit-stream.log 2>&1 &
+local_bin audit-stream > .local/audit-stream.log 2>&1 &
 AUDIT_STREAM_PID=$!
 trap 'kill $LOCAL_API_PID $AUDIT_STREAM_PID 2>/dev/null || true; stop_moto' EXIT
 

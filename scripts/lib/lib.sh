@@ -59,6 +59,31 @@ stop_moto() {
   fi
 }
 
+# The local environment's binaries, from the one debug build (make build): run as built, not
+# through `cargo run -p members-local`, which resolves that package's features alone and so
+# compiles a second copy of the workspace (docs/builds.md).
+local_bin() {
+  local binary="${CARGO_TARGET_DIR:-target}/debug/$1"
+  if ! [ -x "$binary" ]; then
+    echo "$binary is not built: run make build first (make dev and make test do)" >&2
+    return 2
+  fi
+  "$binary" "${@:2}"
+}
+
 devstack() {
-  cargo run --quiet -p members-local --bin devstack -- "$@"
+  local_bin devstack "$@"
+}
+
+# stage NAME COMMAND...: runs one stage of make check or make test, announced by its name and
+# closed with the seconds it took, so that a slow run says where its time went. Returns the
+# command's status; the times also go to .local/stages.txt.
+stage() {
+  local name=$1 start=$SECONDS status=0
+  shift
+  echo "== $name"
+  "$@" || status=$?
+  printf '%-28s %5d s%s\n' "$name" $((SECONDS - start)) "$([ "$status" = 0 ] || echo "  (failed: $status)")" \
+    | tee -a .local/stages.txt
+  return "$status"
 }

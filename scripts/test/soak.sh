@@ -10,7 +10,7 @@ mkdir -p .local
 trap stop_moto EXIT
 start_moto "$(free_port)" .local/soak-moto.log
 export WORKLOAD_OPERATIONS="${WORKLOAD_OPERATIONS:-10000}"
-cargo test -p members-tests --test workload -- --nocapture 2>&1 | tee .local/soak.log | grep -vE '^\s+(Compiling|Finished|Running)'
+cargo test --workspace --test emulator -- workload:: --nocapture 2>&1 | tee .local/soak.log | grep -vE '^\s+(Compiling|Finished|Running)'
 # And 10,000 hostile requests per route, each checked for a documented answer, and nothing
 # changed by any of them.
-PROPTEST_CASES="${PROPTEST_CASES:-10000}" cargo test -p members-tests --test hostile -- --nocapture 2>&1 | tee -a .local/soak.log | grep -vE '^\s+(Compiling|Finished|Running)'
+PROPTEST_CASES="${PROPTEST_CASES:-10000}" cargo test --workspace --test emulator -- hostile:: --nocapture 2>&1 | tee -a .local/soak.log | grep -vE '^\s+(Compiling|Finished|Running)'

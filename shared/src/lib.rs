@@ -10,7 +10,11 @@ pub mod directory;
 pub mod disabling;
 pub mod domain;
 pub mod error;
-#[cfg(any(test, feature = "fakes"))]
+// The ports in memory, for the rules' fast tests. Compiled in every build rather than behind a
+// feature that only the tests' dev-dependencies turned on: such a feature made the test build
+// and every other build of the workspace two builds of `shared` and all that depends on it
+// (docs/builds.md). No function names it (tests/infra/test_layout.py); link-time optimisation
+// leaves it out of the deployed binaries.
 pub mod fakes;
 pub mod http;
 pub mod https;

@@ -69,3 +69,18 @@ def calls():
         pytest.fail(f"{path} does not exist: run the Rust tests first (make test does)")
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return {(line["function"], line["action"], line["resource"]) for line in lines}
+
+
+# The checks that read what the emulator tests recorded (every response, every AWS call) run
+# in make test after them; the rest are static and run in make check.
+RECORDED = {"responses", "calls"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "recorded: reads what the emulator tests recorded (make test only)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if RECORDED & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.recorded)

@@ -82,3 +82,18 @@ def test_the_trigger_function_has_cognito_fixtures_and_wiring(template, root):
     for fixture in (root / "events/member-verified").glob("*.json"):
         event = json.loads(fixture.read_text())
         assert event["triggerSource"].split("_")[0] in {"PostConfirmation", "PostAuthentication"}, fixture
+
+
+
+def test_no_code_that_runs_on_aws_uses_the_fakes(root):
+    """`shared::fakes` is compiled in every build (shared/src/lib.rs says why), for the tests
+    alone: no function's code, nor the shared code beside it, names a path into it."""
+    sources = [*root.glob("functions/*/src/**/*.rs"), *root.glob("shared/src/**/*.rs")]
+    assert len(sources) > 20
+    users = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sources if not path.is_relative_to(root / "shared/src/fakes")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "fakes::" in line.split("//")[0]
+    ]
+    assert users == []

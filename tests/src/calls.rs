@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(function_of("/w/functions/invite-user/src/lib.rs").as_deref(), Some("InviteUserFunction"));
         assert_eq!(function_of("/w/functions/drift-audit/src/position.rs").as_deref(), Some("DriftAuditFunction"));
         assert_eq!(function_of("/w/shared/src/reclaim.rs"), None);
-        assert_eq!(function_of("/w/tests/tests/invite_user.rs"), None);
+        assert_eq!(function_of("/w/tests/tests/emulator/invite_user.rs"), None);
     }
 
     #[test]
