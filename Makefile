@@ -72,17 +72,20 @@ $(TOOLS_STAMP): requirements-dev.txt
 # The one debug build: every target of the workspace (binaries, tests, the test binaries'
 # dev-dependencies' features), linted as it compiles. make check, make test and make dev all
 # use it; a narrower cargo command would resolve other features and compile a second copy.
+# TARGETS narrows what is built (`make build TARGETS="--bin local-api"`) without changing the
+# features: the packages selected stay the whole workspace.
+TARGETS ?= --all-targets
 build: tools
 	@if [ -z "$$RUSTC_WORKSPACE_WRAPPER" ]; then echo "clippy-driver not found: rustup component add clippy" >&2; exit 2; fi
-	cargo build --workspace --all-targets
+	cargo build --workspace $(TARGETS)
 
 # The fast lane: no emulator, no browser, no network once the tools are installed.
 check: tools
 	scripts/test/check.sh
 
-# What a long session leaves in target/ and nothing uses (scripts/test/prune.sh).
-prune:
-	scripts/test/prune.sh
+# What a long session leaves in target/ and nothing uses (scripts/test/prune.py).
+prune: tools
+	python scripts/test/prune.py
 
 # Debian's chromium for the browser tests (Playwright drives it; its own download is not used).
 chromium:

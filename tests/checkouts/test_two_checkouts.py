@@ -2,11 +2,18 @@
 
 Two clones of this checkout (as it is, uncommitted changes included), one of them changed
 where the local HTTP API shows it: a line it prints at start (compiled in) and the console
-page it serves (read at run time from the checkout it was built in). Each is built with
-`make build` in turn, a, b, a, b, as a developer with a second clone for a review would;
+page it serves (read at run time from the checkout it was built in). Each builds `local-api`
+with `make build` in turn, a, b, a, b, as a developer with a second clone for a review would;
 then each clone's `local-api`, from the target folder its own Makefile names, is started
 and must show that clone's change and not the other's. With one target folder shared by
 every checkout the last build is "fresh" and both clones run the same binary.
+
+What the point needs is built, and no more: each clone's target folder begins as a copy of
+this checkout's build (its dependencies compiled, with their times kept), so that each clone
+compiles only the workspace's own crates that `local-api` is made of, whose sources in the
+clone are newer than anything copied. A clone that ran the copied binary would show this
+checkout's `local-api`, without b's change: the last assertion fails, as it does with the
+old shared folder.
 """
 
 import os
@@ -48,6 +55,19 @@ def clone(into: Path) -> Path:
     # The virtual environment is a tool, not a build of the checkout: shared, not reinstalled.
     (into / ".tools").symlink_to(ROOT / ".tools")
     return into
+
+
+def seed(checkout: Path, built: Path):
+    """The checkout's target folder begins as a copy of `built`'s debug build, times kept
+    (cargo then finds the dependencies fresh); the incremental state of the workspace's own
+    crates is left behind. Nothing when this checkout has not built yet."""
+    profile = built / "debug"
+    if not (profile / "deps").is_dir():
+        return
+    into = target_dir(checkout) / "debug"
+    into.mkdir(parents=True)
+    for part in ("deps", "build", ".fingerprint"):
+        subprocess.run(["cp", "-a", str(profile / part), str(into / part)], check=True)
 
 
 def target_dir(checkout: Path) -> Path:
@@ -101,10 +121,12 @@ def local_api_of(checkout: Path):
 @pytest.fixture(scope="module")
 def checkouts(tmp_path_factory):
     base = tmp_path_factory.mktemp("checkouts")
-    # Two whole builds (about 5 GB each): removed whatever happens, a failed build included,
-    # so that runs do not pile them up on the machine's disk.
+    # Two copies of this checkout's build (about 3 GB each): removed whatever happens, a
+    # failed build included, so that runs do not pile them up on the machine's disk.
     try:
         a, b = clone(base / "a"), clone(base / "b")
+        for checkout in (a, b):
+            seed(checkout, target_dir(ROOT))
         local_api = b / "local/src/bin/local-api.rs"
         source = local_api.read_text()
         assert 'println!("reference console on {console_url}");' in source
@@ -115,8 +137,8 @@ def checkouts(tmp_path_factory):
         page = b / "console/public/index.html"
         page.write_text(page.read_text().replace("</body>", f"<!-- {MARK} --></body>"))
         for checkout in (a, b, a, b):
-            subprocess.run(["make", "-s", "build"], cwd=checkout, env=user_environment(), check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(["make", "-s", "build", "TARGETS=--bin local-api"], cwd=checkout,
+                           env=user_environment(), check=True, stdout=subprocess.DEVNULL)
         yield a, b
     finally:
         shutil.rmtree(base, ignore_errors=True)

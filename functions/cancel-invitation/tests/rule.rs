@@ -1,6 +1,6 @@
 //! The cancel rule on the ports in memory (`shared::fakes`): what it decides and the order
 //! of its calls, in milliseconds. The same stories against the emulator, through the real
-//! SDK clients, with faults and races, are in `tests/tests/cancel_invitation.rs`.
+//! SDK clients, with faults and races, are in `tests/tests/emulator/cancel_invitation.rs`.
 
 use cancel_invitation::cancel_invitation;
 use shared::ApiError;

@@ -1,6 +1,6 @@
 //! The role rule on the ports in memory (`shared::fakes`): what it decides, the order of its
 //! calls, and the count of active administrators, in milliseconds. Against the emulator,
-//! with real clients, races and faults: `tests/tests/member_lifecycle.rs`.
+//! with real clients, races and faults: `tests/tests/emulator/member_lifecycle.rs`.
 
 use change_member_role::{RoleRequest, change_role};
 use shared::ApiError;

@@ -1,6 +1,6 @@
 //! The invitation rule on the ports in memory (`shared::fakes`): what it decides and the
 //! order of its calls, in milliseconds. Against the emulator, with faults and races:
-//! `tests/tests/invite_user.rs` and `tests/tests/abuse_limits.rs`.
+//! `tests/tests/emulator/invite_user.rs` and `tests/tests/emulator/abuse_limits.rs`.
 
 use invite_user::{Invitation, invite};
 use shared::ApiError;

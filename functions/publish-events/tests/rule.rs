@@ -1,6 +1,6 @@
 //! The publishing rule on an in-memory bus: what is put, what is put again, what is
 //! dead-lettered, and what Lambda is asked to run again. The adapter and the stream's real
-//! records are tested against the emulator (tests/tests/audit_events.rs).
+//! records are tested against the emulator (tests/tests/emulator/audit_events.rs).
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use publish_events::bus::Bus;

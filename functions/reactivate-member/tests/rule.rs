@@ -1,5 +1,5 @@
 //! The reactivation rule on the ports in memory (`shared::fakes`). Against the emulator:
-//! `tests/tests/member_lifecycle.rs`.
+//! `tests/tests/emulator/member_lifecycle.rs`.
 
 use reactivate_member::reactivate;
 use shared::ApiError;

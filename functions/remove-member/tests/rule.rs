@@ -1,5 +1,5 @@
 //! The removal rule on the ports in memory (`shared::fakes`). Against the emulator:
-//! `tests/tests/member_lifecycle.rs`.
+//! `tests/tests/emulator/member_lifecycle.rs`.
 
 use remove_member::remove;
 use shared::ApiError;

@@ -1,6 +1,6 @@
 //! The resend rule on the ports in memory (`shared::fakes`): what it decides and the order
 //! of its calls, in milliseconds. Against the emulator, with faults and races:
-//! `tests/tests/resend_invitation.rs`.
+//! `tests/tests/emulator/resend_invitation.rs`.
 
 use resend_invitation::resend_invitation;
 use shared::ApiError;

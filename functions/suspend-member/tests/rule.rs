@@ -1,5 +1,5 @@
 //! The suspension rule on the ports in memory (`shared::fakes`). Against the emulator:
-//! `tests/tests/member_lifecycle.rs`.
+//! `tests/tests/emulator/member_lifecycle.rs`.
 
 use shared::ApiError;
 use shared::domain::{AuditAction, Member, MemberStatus, Role, UserId};

@@ -243,7 +243,7 @@ pub async fn run(stack: &TestStack, settings: Settings) -> Report {
         }
         // The abuse limits at their most: this workload's small pool of phones would
         // otherwise answer most invitations 429 after a few rounds, hiding the races it is
-        // for. tests/tests/abuse_limits.rs holds them to their boundaries, also concurrently.
+        // for. tests/tests/emulator/abuse_limits.rs holds them to their boundaries, also concurrently.
         deps.config.limits = shared::quota::Limits {
             invitations_per_org_per_hour: shared::quota::MAX_ALLOWED,
             messages_per_number_per_day: shared::quota::MAX_ALLOWED,
