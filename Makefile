@@ -25,7 +25,7 @@ export CARGO_INCREMENTAL := 0
 endif
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-.PHONY: check prune clean help bench bench-scale bench-export migrate chromium console-deps dev test soak provision tools build sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
+.PHONY: check prune sam-tools arm64-toolchain clean help bench bench-scale bench-export migrate chromium console-deps dev test soak provision tools build sam-build sam-build-host boot-check sam-deploy bootstrap-admin sizes
 
 help:
 	@echo "make dev        start the emulator, provision and seed it, serve the functions (Ctrl-C stops)"
@@ -115,6 +115,12 @@ SAM_STAMP := $(SAM_VENV)/.installed-$(shell sha1sum requirements-sam.txt | cut -
 
 $(SAM_STAMP): requirements-sam.txt
 	$(call install-venv,$(SAM_VENV))
+
+sam-tools: $(SAM_STAMP)
+
+# Debian's Rust for aarch64, the cross C toolchain and qemu-user (installed when missing).
+arm64-toolchain:
+	scripts/deploy/arm64-toolchain.sh >/dev/null
 
 sam-build: tools $(SAM_STAMP)
 	PATH="$$PATH:$(CURDIR)/$(SAM_VENV)/bin" scripts/deploy/sam-build.sh

@@ -33,6 +33,9 @@ if [ "$arch" = arm64 ] && [ "${ARM64_RUST:-debian}" != rustup ]; then
   export PATH="$(cd "$links" && pwd):$PATH"
   export CARGO_TARGET_DIR="${ARM64_TARGET_DIR:-$(cd .. && pwd)/target/debian-rust}"
 fi
+# The host build's release folder is not this build's (another selection of packages): a
+# folder of its own, which the streams below may copy whole.
+[ "$arch" = x86_64 ] && export CARGO_TARGET_DIR="$(cd .. && pwd)/target/sam-host"
 sysroot=$(rustc --print sysroot)
 if [ ! -d "$sysroot/lib/rustlib/$target/lib" ]; then
   echo "make sam-build: the Rust toolchain at $sysroot has no standard library for $target." >&2
@@ -43,20 +46,41 @@ fi
 # alone, and another rustc than the one clippy-driver was built with.
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 echo "sam build ($arch) with $(rustc --version), target folder $CARGO_TARGET_DIR"
-# SAM builds one function at a time (`cargo lambda build --release --arm64 --bin NAME`, for
-# each in turn), and each is a link-time optimisation of its whole program on one core.
-# The same command naming every function's binary at once builds the same artefacts (the
-# same packages selected, so the same features and hashes) with cargo running two of those
-# links at a time on two cores; each of SAM's builds then finds its binary fresh.
-bins=()
-for function in $(grep -A4 "BuildMethod: rust-cargolambda" "$template" | grep -oE "Binary: [a-z-]+" | cut -d' ' -f2); do
-  bins+=(--bin "$function")
-done
+# SAM builds one function at a time, `cargo lambda build --release --arm64 --bin NAME` for
+# each in turn: the dependencies once (as bitcode for link-time optimisation), then each
+# function a whole-program optimisation on one core, fourteen in a row. The same commands
+# are run here first, so that SAM then finds every binary fresh and only copies it: the
+# first function builds the dependencies; a copy of that target folder (times kept) lets a
+# second stream of the same single-function commands run beside the first, one core each;
+# the second folder's new units are then merged into the first. Every unit is the one SAM's
+# own command makes: a build naming several binaries at once would compile the dependencies
+# differently (objects beside the bitcode), so neither reused by SAM nor the same binaries.
+bins=($(grep -A4 "BuildMethod: rust-cargolambda" "$template" | grep -oE "Binary: [a-z-]+" | cut -d' ' -f2))
 flags=(--release)
 [ "$arch" = arm64 ] && flags+=(--arm64)
+build_each() {
+  local bin
+  for bin in "$@"; do (cd .. && cargo lambda build --quiet "${flags[@]}" --bin "$bin") || return 1; done
+}
 start=$SECONDS
-(cd .. && cargo lambda build "${flags[@]}" "${bins[@]}")
-echo "the $(( ${#bins[@]} / 2 )) functions built together in $((SECONDS - start)) s"
+build_each "${bins[0]}"
+echo "${bins[0]} and the dependencies built in $((SECONDS - start)) s"
+beside="$CARGO_TARGET_DIR-beside"
+rm -rf "$beside"
+cp -a "$CARGO_TARGET_DIR" "$beside"
+rest=("${bins[@]:1}")
+half=$(( (${#rest[@]} + 1) / 2 ))
+build_each "${rest[@]:0:half}" &
+first_stream=$!
+CARGO_TARGET_DIR="$beside" build_each "${rest[@]:half}" &
+second_stream=$!
+streams=0
+wait "$first_stream" || streams=1
+wait "$second_stream" || streams=1
+cp -a -n "$beside/." "$CARGO_TARGET_DIR/"
+rm -rf "$beside"
+[ "$streams" = 0 ] || { echo "make sam-build: a function did not build" >&2; exit 1; }
+echo "the ${#bins[@]} functions built in $((SECONDS - start)) s, two at a time after the first"
 start=$SECONDS
 sam build --beta-features --template-file "$template" --build-dir "$build_dir"
 echo "sam build in $((SECONDS - start)) s"

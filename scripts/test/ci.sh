@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# CI's run (.ci/run), on a fresh clone: the tools installed first; then the README's test
+# command (make test) while the deployable is built beside it (make sam-build: an arm64
+# bootstrap per function, with Debian's Rust), at the lowest CPU priority, so that it takes
+# only the time the tests leave the two cores idle (waiting on the emulator, the browser);
+# then each bootstrap's architecture, glibc and hardening checked and booted under qemu
+# against a local Runtime API (make boot-check). Prints the time of each part, the total,
+# and the size of target/ at the end (docs/builds.md quotes them).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mkdir -p .local
+start=$SECONDS
+took() { echo "$1: $(( (SECONDS - $2) / 60 )) min $(( (SECONDS - $2) % 60 )) s" | tee -a .local/ci-times.txt; }
+: > .local/ci-times.txt
+
+part=$SECONDS
+make -s tools sam-tools arm64-toolchain console-deps chromium
+took "installs" "$part"
+
+part=$SECONDS
+nice -n 19 make -s sam-build > .local/sam-build.log 2>&1 &
+sam_build=$!
+
+status=0
+make test || status=$?
+took "make test" "$part"
+
+sam_status=0
+wait "$sam_build" || sam_status=$?
+grep -E "built together|sam build in|bytes, arm64" .local/sam-build.log || true
+if [ "$sam_status" != 0 ]; then
+  tail -n 40 .local/sam-build.log
+  echo "make sam-build failed ($sam_status); its log: .local/sam-build.log" >&2
+  status=1
+fi
+took "make sam-build (beside make test, until done)" "$part"
+
+part=$SECONDS
+make boot-check || status=1
+took "make boot-check" "$part"
+
+cat .local/summary
+echo "target/ at the end: $(du -sh target | cut -f1)"
+took "CI" "$start"
+exit "$status"
