@@ -50,36 +50,50 @@ echo "sam build ($arch) with $(rustc --version), target folder $CARGO_TARGET_DIR
 # each in turn: the dependencies once (as bitcode for link-time optimisation), then each
 # function a whole-program optimisation on one core, fourteen in a row. The same commands
 # are run here first, so that SAM then finds every binary fresh and only copies it: the
-# first function builds the dependencies; a copy of that target folder (times kept) lets a
-# second stream of the same single-function commands run beside the first, one core each;
-# the second folder's new units are then merged into the first. Every unit is the one SAM's
-# own command makes: a build naming several binaries at once would compile the dependencies
-# differently (objects beside the bitcode), so neither reused by SAM nor the same binaries.
-bins=($(grep -A4 "BuildMethod: rust-cargolambda" "$template" | grep -oE "Binary: [a-z-]+" | cut -d' ' -f2))
+# function with the fewest dependencies first, which builds all of theirs; then a copy of
+# that target folder (times kept) lets a second worker run the same single-function commands
+# beside the first, one core each, each taking the next function from one queue, those with
+# the most dependencies (the longest optimisations) first; the second folder's new units
+# are merged into the first at the end. Every unit is the one SAM's own command makes: a
+# build naming several binaries at once compiles the dependencies differently (objects
+# beside the bitcode), units SAM does not reuse (docs/builds.md).
+dependencies() {  # the number of a function's dependencies, from its manifest
+  sed -n '/^\[dependencies\]/,/^\[/p' "../functions/$1/Cargo.toml" | grep -c 'workspace = true' || true
+}
+bins=($(grep -A4 "BuildMethod: rust-cargolambda" "$template" | grep -oE "Binary: [a-z-]+" | cut -d' ' -f2 \
+  | while read -r bin; do echo "$(dependencies "$bin") $bin"; done | sort -k1,1nr -k2 | cut -d' ' -f2))
 flags=(--release)
 [ "$arch" = arm64 ] && flags+=(--arm64)
-build_each() {
-  local bin
-  for bin in "$@"; do (cd .. && cargo lambda build --quiet "${flags[@]}" --bin "$bin") || return 1; done
+build_one() { (cd .. && cargo lambda build --quiet "${flags[@]}" --bin "$1"); }
+queue=$(mktemp -d)
+trap 'rm -rf "$queue"' EXIT
+# worker NAME: builds the functions of the queue until it is empty; a function is taken by
+# renaming its entry, which only one worker can do.
+worker() {
+  local entry
+  for entry in "$queue"/*.todo; do
+    [ -e "$entry" ] && mv "$entry" "$entry.$1" 2>/dev/null || continue
+    build_one "$(cat "$entry.$1")" || return 1
+  done
 }
 start=$SECONDS
-build_each "${bins[0]}"
-echo "${bins[0]} and the dependencies built in $((SECONDS - start)) s"
+last=$(( ${#bins[@]} - 1 ))
+build_one "${bins[last]}"
+echo "${bins[last]} and the dependencies built in $((SECONDS - start)) s"
+for i in $(seq 0 $((last - 1))); do printf '%s\n' "${bins[i]}" > "$queue/$(printf %03d "$i").todo"; done
 beside="$CARGO_TARGET_DIR-beside"
 rm -rf "$beside"
 cp -a "$CARGO_TARGET_DIR" "$beside"
-rest=("${bins[@]:1}")
-half=$(( (${#rest[@]} + 1) / 2 ))
-build_each "${rest[@]:0:half}" &
-first_stream=$!
-CARGO_TARGET_DIR="$beside" build_each "${rest[@]:half}" &
-second_stream=$!
-streams=0
-wait "$first_stream" || streams=1
-wait "$second_stream" || streams=1
+worker first &
+first_worker=$!
+CARGO_TARGET_DIR="$beside" worker second &
+second_worker=$!
+workers=0
+wait "$first_worker" || workers=1
+wait "$second_worker" || workers=1
 cp -a -n "$beside/." "$CARGO_TARGET_DIR/"
 rm -rf "$beside"
-[ "$streams" = 0 ] || { echo "make sam-build: a function did not build" >&2; exit 1; }
+[ "$workers" = 0 ] || { echo "make sam-build: a function did not build" >&2; exit 1; }
 echo "the ${#bins[@]} functions built in $((SECONDS - start)) s, two at a time after the first"
 start=$SECONDS
 sam build --beta-features --template-file "$template" --build-dir "$build_dir"

@@ -1,5 +1,5 @@
 //! In-memory stand-ins for the ports, for tests of a rule and of the order of its calls
-//! that run in milliseconds with no emulator (feature `fakes`, and this crate's own tests).
+//! that run in milliseconds with no emulator. Compiled in every build (see lib.rs); no function names it.
 //!
 //! They keep the ports' promises that the rules rely on (a conditional write fails when
 //! its condition does not hold, a transaction is all or nothing, a claim on a contact is
