@@ -2,8 +2,9 @@
 //! it holds, at two sizes (10 000 and 100 000 entries by default, `BENCH_EXPORT_SIZES`), and
 //! what that makes of a million entries against the function's 900 s.
 //!
-//! The entries are seeded through the store's own code (`append_audit`), on a stack of its
-//! own on the emulator; the export runs as its job runs (`write::run`: the range read a page
+//! The entries are seeded as the store writes them (its own item, `shared::store::audit_item`),
+//! 25 to a `BatchWriteItem` (the seeding is not what is measured, and one `PutItem` each took
+//! most of the run), on a stack of its own on the emulator; the export runs as its job runs (`write::run`: the range read a page
 //! at a time, the file streamed to S3 in parts). Memory is the heap this process holds at
 //! its peak during the job (a counting allocator), which is what the function's own memory
 //! follows; rows a second are measured against the emulator, whose reads are far slower than
@@ -12,7 +13,6 @@
 use members_tests::TestStack;
 use members_tests::seed::{ACME, ACME_ADMIN};
 use shared::domain::{AuditAction, AuditEntry};
-use shared::ports::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -127,30 +127,52 @@ async fn main() {
     }
 }
 
-/// `size` entries of Acme over the last 300 days, through the store's own code, 32 at once.
+/// `size` entries of Acme over the last 300 days, each the item the store's `append_audit`
+/// writes, 25 to a `BatchWriteItem` (what DynamoDB leaves unprocessed sent again), 4 at once.
 async fn seed(stack: &TestStack, size: usize) {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let client = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    let table = stack.provisioned.var("AUDIT_TABLE").to_owned();
+    assert!(!table.is_empty(), "the stack's AUDIT_TABLE");
     let now = shared::time::now();
+    let entry = |i: usize| AuditEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: ACME.into(),
+        action: AuditAction::ALL[i % AuditAction::ALL.len()],
+        occurred_at: now - chrono::Duration::seconds((i as i64 * 25_920_000) / size as i64 + 1),
+        actor_id: ACME_ADMIN.sub.into(),
+        actor_name: ACME_ADMIN.name.into(),
+        target_id: format!("member-{i:07}"),
+        target_name: format!("Member {i}"),
+        request_id: format!("bench-{i}"),
+        source_ip: "203.0.113.24".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 AdminConsole/1.0".into(),
+        role_change: None,
+    };
     let mut tasks = tokio::task::JoinSet::new();
-    for lane in 0..32 {
-        let store = stack.deps.store.clone();
+    for lane in 0..4 {
+        let (client, table) = (client.clone(), table.clone());
+        let batches: Vec<Vec<WriteRequest>> = (0..size)
+            .filter(|i| (i / 25) % 4 == lane)
+            .map(|i| {
+                let item = shared::store::audit_item(&entry(i));
+                WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().unwrap()).build()
+            })
+            .collect::<Vec<_>>()
+            .chunks(25)
+            .map(<[WriteRequest]>::to_vec)
+            .collect();
         tasks.spawn(async move {
-            for i in (lane..size).step_by(32) {
-                let at = now - chrono::Duration::seconds((i as i64 * 25_920_000) / size as i64 + 1);
-                let entry = AuditEntry {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    org_id: ACME.into(),
-                    action: AuditAction::ALL[i % AuditAction::ALL.len()],
-                    occurred_at: at,
-                    actor_id: ACME_ADMIN.sub.into(),
-                    actor_name: ACME_ADMIN.name.into(),
-                    target_id: format!("member-{i:07}"),
-                    target_name: format!("Member {i}"),
-                    request_id: format!("bench-{i}"),
-                    source_ip: "203.0.113.24".into(),
-                    user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 AdminConsole/1.0".into(),
-                    role_change: None,
-                };
-                store.append_audit(&entry).await.expect("append an entry");
+            for mut batch in batches {
+                while !batch.is_empty() {
+                    let output = client
+                        .batch_write_item()
+                        .request_items(&table, batch)
+                        .send()
+                        .await
+                        .expect("seed a batch of entries");
+                    batch = output.unprocessed_items.and_then(|mut left| left.remove(&table)).unwrap_or_default();
+                }
             }
         });
     }
