@@ -29,12 +29,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
-from boot_check import functions, read_env  # noqa: E402
+from boot_check import Loader, functions, read_env  # noqa: E402
 from runtime_api import RuntimeApi, lambda_environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 MIB = 1024 * 1024
 FIRST_ANSWERS = 9
+
+
+def http_functions():
+    """The binaries API Gateway invokes (an `HttpApi` event in the template): the others (the
+    sign-in trigger, the stream consumer, the scheduled passes) take no HTTP event."""
+    import yaml
+
+    template = yaml.load((ROOT / "infra" / "template.yaml").read_text(), Loader=Loader)
+    return {
+        resource["Metadata"]["BuildProperties"]["Binary"]
+        for resource in template["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::Function"
+        and any(event.get("Type") == "HttpApi" for event in (resource["Properties"].get("Events") or {}).values())
+    }
 
 
 def fixture(name):
@@ -136,7 +150,8 @@ def main():
     first_list, first_echo = statistics.median(firsts), statistics.median(echo_firsts)
 
     warm_401 = {}
-    for name in ["bench-echo"] + [n for n in names if n in logical and n not in ("member-verified", "reconciler", "drift-audit")]:
+    http = http_functions()
+    for name in ["bench-echo"] + [n for n in names if n in http]:
         times, _ = warm(binaries[name], env, no_authorizer)
         warm_401[name] = (percentile(times, 50), percentile(times, 99))
     list_times, list_rss = warm(binaries["list-members"], env, admin_lists)

@@ -17,7 +17,7 @@ stage "build and lint" cargo build --workspace --all-targets --quiet || exit 1
 # Every test target but the emulator's (tests/tests/emulator/), under the same selection as the
 # build, so that nothing is compiled again.
 rust_tests() {
-  cargo test --quiet --workspace --lib --bins --test rule --no-fail-fast 2>&1 | tee .local/check-tests.log
+  cargo test --quiet --workspace --lib --test rule --no-fail-fast 2>&1 | tee .local/check-tests.log
 }
 stage "tests without emulator" rust_tests || status=1
 static_infra() {

@@ -97,3 +97,30 @@ def test_no_code_that_runs_on_aws_uses_the_fakes(root):
         if "fakes::" in line.split("//")[0]
     ]
     assert users == []
+
+
+def test_every_executable_is_built_without_a_test_harness_and_holds_no_test(root):
+    """Each executable (a function's `main.rs`, the tools under `src/bin/`) says `test = false`,
+    so that `cargo build --all-targets` does not compile and link a second, test-harness copy
+    of it (docs/builds.md): then no test may live in one, where nothing would run it."""
+    import tomllib
+
+    manifests = [*root.glob("functions/*/Cargo.toml"), root / "local/Cargo.toml", root / "tests/Cargo.toml",
+                 *root.glob("tests/bench/*/Cargo.toml")]
+    missing, tests_inside = [], []
+    for manifest in manifests:
+        package = tomllib.loads(manifest.read_text())
+        declared = {b["name"]: b for b in package.get("bin", [])}
+        sources = {}
+        if (manifest.parent / "src/main.rs").exists():
+            sources[package["package"]["name"]] = manifest.parent / "src/main.rs"
+        for source in (manifest.parent / "src/bin").glob("*.rs"):
+            sources[source.stem] = source
+        for name, source in sources.items():
+            if declared.get(name, {}).get("test", True):
+                missing.append(f"{manifest.relative_to(root)}: {name}")
+            if "#[test]" in source.read_text() or "#[cfg(test)]" in source.read_text():
+                tests_inside.append(str(source.relative_to(root)))
+    assert len(manifests) > 15
+    assert missing == [], "executables built with a test harness"
+    assert tests_inside == [], "tests in an executable, where test = false leaves them unrun"
