@@ -49,6 +49,13 @@ fn is_user_not_found<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool
     code(error) == Some("UserNotFoundException")
 }
 
+/// Cognito's refusal of an operation on a disabled user: `NotAuthorizedException`, "User is
+/// disabled." (the same code also means other refusals, told apart by the message).
+fn is_user_disabled<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    code(error) == Some("NotAuthorizedException")
+        && error.as_service_error().and_then(|e| e.message()).is_some_and(|m| m.contains("User is disabled"))
+}
+
 fn attribute(attributes: &[AttributeType], name: &str) -> Option<String> {
     attributes.iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned)
 }
@@ -296,7 +303,7 @@ impl Directory for CognitoDirectory {
             self.client.admin_user_global_sign_out().user_pool_id(&self.user_pool_id).username(username).send().await;
         match result {
             Ok(_) => Ok(true),
-            Err(error) if is_user_not_found(&error) => Ok(false),
+            Err(error) if is_user_not_found(&error) || is_user_disabled(&error) => Ok(false),
             Err(error) => Err(failed("AdminUserGlobalSignOut", error)),
         }
     }

@@ -8,7 +8,7 @@
 //! moment a demoted administrator's token is refused administration and a suspended
 //! member's every request. The entry stays pending on the membership (`changePending`,
 //! which puts it in the reconciler's index) until Cognito follows: the group for the role,
-//! and the user disabled and signed out for a suspension, enabled for a reactivation. A
+//! and the user signed out and disabled for a suspension, enabled for a reactivation. A
 //! request that dies in between leaves Cognito behind the membership, never ahead of it;
 //! its retry, any later change of the member, or the reconciler makes Cognito follow.
 //!
@@ -129,8 +129,10 @@ pub async fn follow<D: Directory, S: Store>(deps: &Deps<D, S>, member: &Member) 
 }
 
 /// One round of Cognito calls for `member`: the group for the role; a suspended member
-/// disabled and signed out; a verified one enabled when `enable` (a reactivation is being
-/// followed: a verified member some operator disabled by hand stays so otherwise).
+/// signed out, then disabled (the order Cognito accepts: it refuses to sign out a disabled
+/// user, which a retry after the disable meets, and the port answers that as done); a
+/// verified one enabled when `enable` (a reactivation is being followed: a verified member
+/// some operator disabled by hand stays so otherwise).
 async fn follow_once<D: Directory, S>(deps: &Deps<D, S>, member: &Member, enable: bool) -> Result<(), ApiError> {
     let (username, group) = (member.user_id.as_str(), deps.config.admin_group.as_str());
     match member.role {
@@ -141,8 +143,8 @@ async fn follow_once<D: Directory, S>(deps: &Deps<D, S>, member: &Member, enable
     }
     match member.status {
         MemberStatus::Suspended => {
-            deps.directory.disable(username).await?;
             deps.directory.sign_out(username).await?;
+            deps.directory.disable(username).await?;
         }
         MemberStatus::Verified if enable => {
             deps.directory.enable(username).await?;
@@ -152,8 +154,9 @@ async fn follow_once<D: Directory, S>(deps: &Deps<D, S>, member: &Member, enable
     Ok(())
 }
 
-/// Finishes a removal decided with `entry` (pending on `member`): the member signed out,
-/// their Cognito user deleted, then the membership and its claims removed with the entry
+/// Finishes a removal decided with `entry` (pending on `member`): the member signed out (a
+/// suspended member's user is disabled, which Cognito refuses to sign out: the port answers
+/// that as nothing to do, and the deletion ends its tokens anyway), their Cognito user deleted, then the membership and its claims removed with the entry
 /// (and, with a `receipt`, the request's answer kept) in one transaction. Idempotent: every
 /// step finds its work done or does it.
 pub async fn finish_removal<D: Directory, S: Store>(

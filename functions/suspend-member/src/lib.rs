@@ -1,7 +1,8 @@
 //! `POST /members/{userId}/suspend`: an administrator suspends a verified member. The
 //! membership becomes `suspended` (every request of theirs is refused from that moment,
-//! whatever token they hold), then Cognito disables the user (`AdminDisableUser`) and signs
-//! them out everywhere (`AdminUserGlobalSignOut`).
+//! whatever token they hold), then Cognito signs them out everywhere
+//! (`AdminUserGlobalSignOut`) and disables the user (`AdminDisableUser`), in that order:
+//! Cognito refuses to sign out a disabled user.
 //!
 //! The order of calls, and what each failure leaves (see [`shared::lifecycle`]):
 //!
@@ -11,7 +12,7 @@
 //! 2. one transaction: `suspended`, the `Admin suspended member` entry, the entry pending
 //!    on the membership, and the organisation's count of active administrators (the last
 //!    one: `409 last-admin`, nothing written);
-//! 3. disable, sign out, read the membership again (a reactivation committed meanwhile is
+//! 3. sign out, disable, read the membership again (a reactivation committed meanwhile is
 //!    followed instead), drop the pending entry. A failure here answers `503` with the
 //!    suspension committed and in force; the retry, and the reconciler, finish the calls.
 

@@ -15,7 +15,7 @@ async fn suspend_as(deps: &FakeDeps, by: &str, target: &UserId) -> Result<Member
 }
 
 #[tokio::test]
-async fn a_verified_member_is_suspended_then_disabled_and_signed_out() {
+async fn a_verified_member_is_suspended_then_signed_out_and_disabled() {
     let deps = fakes::deps();
     put_verified(&deps, ORG, "ada", Role::Admin, "+447700900101");
     let bob = put_verified(&deps, ORG, "bob", Role::Member, "+447700900102");
@@ -27,8 +27,8 @@ async fn a_verified_member_is_suspended_then_disabled_and_signed_out() {
         [
             "store.change_member",
             "directory.remove_from_group bob",
-            "directory.disable bob",
             "directory.sign_out bob",
+            "directory.disable bob",
             "store.clear_change_pending"
         ]
     );

@@ -187,7 +187,9 @@ impl Directory for FakeDirectory {
 
     async fn sign_out(&self, username: &str) -> Result<bool, DirectoryError> {
         self.call("sign_out", username)?;
-        Ok(self.user(username).is_some())
+        // As Cognito: a disabled user is refused ("User is disabled."), which the adapter
+        // answers as nothing to sign out.
+        Ok(self.user(username).is_some_and(|user| user.enabled))
     }
 
     async fn users_with(&self, kind: ContactKind, value: &str) -> Result<Vec<DirectoryUser>, DirectoryError> {

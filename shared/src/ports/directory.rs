@@ -156,7 +156,8 @@ pub trait Directory: Send + Sync {
         group: &str,
     ) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
     /// Revokes every refresh token of the user (`AdminUserGlobalSignOut`); returns false
-    /// when the user does not exist.
+    /// when there is nothing to sign out: no such user, or a disabled one (Cognito refuses
+    /// to sign out a disabled user, "User is disabled.", and disabling it revoked its tokens).
     fn sign_out(&self, username: &str) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
     /// The users whose phone number or email address is `value`.
     fn users_with(

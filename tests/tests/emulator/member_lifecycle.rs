@@ -5,7 +5,7 @@
 //! or race another's, ends with Cognito following the membership.
 
 use lambda_http::{Body, Request, Response};
-use members_tests::faults::{Before, Fault, When};
+use members_tests::faults::{Answer, Before, Calls, Fault, When};
 use members_tests::seed::{ACME, ACME_ADMIN, ACME_INVITEE, ACME_INVITEE_3, ACME_VERIFIED};
 use members_tests::{TestStack, fixture, fixture_with, json_body, retarget};
 use serde_json::Value;
@@ -468,4 +468,76 @@ async fn each_lifecycle_route_replays_its_answer_for_the_same_key() {
         let entries = stack.audit_entries_of(ACME, action).await;
         assert_eq!(entries.iter().filter(|e| e.target_id == bob).count(), 1, "{action:?} once");
     }
+}
+
+/// Cognito refuses `AdminUserGlobalSignOut` for a disabled user ("User is disabled."), so a
+/// suspension signs the member out first, then disables them. moto signs out a disabled user
+/// without complaint: the order is asserted on what the code sends.
+#[tokio::test]
+async fn a_suspension_signs_out_before_it_disables() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let stack = TestStack::seeded().await;
+    let (ada, bob) = (ACME_ADMIN.user_id, ACME_VERIFIED.user_id);
+    let calls = Calls::new();
+    let signed_out_first = std::sync::Arc::new(AtomicBool::new(false));
+    let (seen, flag) = (calls.clone(), signed_out_first.clone());
+    let deps = stack
+        .instance()
+        .cognito(calls.clone())
+        .cognito(Before::new("AdminDisableUser", move || flag.store(seen.count("AdminUserGlobalSignOut") == 1, SeqCst)))
+        .deps();
+    assert_eq!(call(&deps, suspend(ada, bob)).await.status(), 200);
+    assert_eq!(calls.count("AdminDisableUser"), 1);
+    assert!(signed_out_first.load(SeqCst), "AdminUserGlobalSignOut was sent before AdminDisableUser");
+    assert!(!stack.cognito_user(bob).await.unwrap().enabled);
+}
+
+/// Cognito's other answer to the sign-out: a member disabled already (by hand, or by a
+/// suspension's earlier attempt) is refused it, and the suspension still finishes.
+#[tokio::test]
+async fn a_suspension_finishes_when_cognito_refuses_to_sign_out_a_disabled_user() {
+    let stack = TestStack::seeded().await;
+    let (ada, bob) = (ACME_ADMIN.user_id, ACME_VERIFIED.user_id);
+    let refusing = stack
+        .instance()
+        .cognito(Answer::error("AdminUserGlobalSignOut", 400, "NotAuthorizedException", "User is disabled."))
+        .deps();
+    assert_eq!(call(&refusing, suspend(ada, bob)).await.status(), 200);
+    let member = stack.member(ACME, bob).await.unwrap();
+    assert_eq!(member.status, MemberStatus::Suspended);
+    assert!(member.change_pending.is_none(), "the suspension finished");
+    assert!(!stack.cognito_user(bob).await.unwrap().enabled);
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::Suspended).await.len(), 1);
+}
+
+/// A suspended member's user is disabled, and Cognito refuses to sign it out: their removal
+/// still deletes the user (which ends every token) and the membership, with one entry. Any
+/// other refusal of the sign-out is a failure: 503, and the user kept.
+#[tokio::test]
+async fn a_suspended_members_removal_finishes_though_cognito_refuses_to_sign_them_out() {
+    let stack = TestStack::seeded().await;
+    let (ada, bob) = (ACME_ADMIN.user_id, ACME_VERIFIED.user_id);
+    assert_eq!(call(&stack.deps, suspend(ada, bob)).await.status(), 200);
+
+    let revoked = stack
+        .instance()
+        .cognito(Answer::error(
+            "AdminUserGlobalSignOut",
+            400,
+            "NotAuthorizedException",
+            "Access Token has been revoked",
+        ))
+        .deps();
+    assert_eq!(code(&call(&revoked, remove(ada, bob)).await), (503, "unavailable".into()));
+    assert!(stack.cognito_user_exists(bob).await, "another refusal of the sign-out keeps the user");
+
+    let disabled = stack
+        .instance()
+        .cognito(Answer::error("AdminUserGlobalSignOut", 400, "NotAuthorizedException", "User is disabled."))
+        .deps();
+    assert_eq!(call(&disabled, remove(ada, bob)).await.status(), 204);
+    assert!(!stack.cognito_user_exists(bob).await, "the user is deleted");
+    assert!(stack.member(ACME, bob).await.is_none(), "the membership is removed");
+    assert_eq!(stack.audit_entries_of(ACME, AuditAction::Removed).await.len(), 1);
+    assert_counted(&stack).await;
 }
