@@ -93,8 +93,10 @@ fn decode_cursor(raw: &str, org_id: &str, filter: &AuditFilter) -> Result<String
 }
 
 fn parse_filter(query: &std::collections::HashMap<String, String>) -> Result<AuditFilter, ApiError> {
+    // An empty `action` is no filter name either: the OpenAPI enum refuses it, and so does
+    // this (an empty `targetId` is no filter, as its schema allows).
     let action = match query.get("action").map(String::as_str) {
-        None | Some("") => None,
+        None => None,
         Some(raw) => Some(AuditAction::from_filter_name(raw).ok_or_else(|| {
             let names: Vec<String> =
                 AuditAction::ALL.iter().map(|action| format!("\"{}\"", action.filter_name())).collect();
@@ -168,6 +170,21 @@ mod tests {
         assert_eq!(decode_cursor(&raw, "org-a", &canceled).unwrap(), key);
         assert!(decode_cursor(&raw, "org-a", &AuditFilter::default()).is_err());
         assert!(decode_cursor(&raw, "org-a", &history).is_err());
+    }
+
+    #[test]
+    fn an_action_filter_is_a_filter_name_and_never_empty() {
+        let query = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        for bad in ["", "Canceled", "canceled ", "Admin canceled user invite"] {
+            let refused = parse_filter(&query(&[("action", bad)])).unwrap_err();
+            assert!(
+                matches!(&refused, ApiError::BadRequest(detail) if detail.starts_with("action must be one of")),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(parse_filter(&query(&[("action", "canceled")])).unwrap().action, Some(AuditAction::CanceledInvite));
+        assert_eq!(parse_filter(&query(&[])).unwrap(), AuditFilter::default());
+        assert_eq!(parse_filter(&query(&[("targetId", "")])).unwrap(), AuditFilter::default());
     }
 
     #[test]
