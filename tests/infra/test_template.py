@@ -326,8 +326,17 @@ def test_the_export_bucket_is_private_encrypted_tls_only_and_forgets_after_a_day
     lifecycle = bucket["LifecycleConfiguration"]["Rules"][0]
     assert (lifecycle["Status"], lifecycle["ExpirationInDays"]) == ("Enabled", 1)
     assert lifecycle["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
-    deny = template["Resources"]["ExportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    statements = template["Resources"]["ExportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = statements[0]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # moto does not evaluate bucket policies: what the template says is the test. A presigned
+    # GET is refused once its signature is older than the ten minutes the function signs for.
+    validity = re.search(r"URL_VALIDITY: Duration = Duration::from_secs\((\d+)\)",
+                         (ROOT / "functions/export-audit-log/src/file.rs").read_text())
+    age = [s for s in statements if s.get("Condition", {}).get("NumericGreaterThan", {}).get("s3:signatureAge")]
+    assert len(age) == 1 and (age[0]["Effect"], age[0]["Principal"], age[0]["Action"]) == ("Deny", "*", "s3:GetObject")
+    assert age[0]["Resource"] == {"Fn::Sub": "${ExportBucket.Arn}/*"}
+    assert int(age[0]["Condition"]["NumericGreaterThan"]["s3:signatureAge"]) == int(validity.group(1)) * 1000
     function = template["Resources"]["ExportAuditLogFunction"]["Properties"]
     assert function["Environment"]["Variables"]["EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
     assert function["Timeout"] == 900, "a million entries within Lambda's longest timeout"
